@@ -1,0 +1,38 @@
+using Egress.Policy;
+using Egress.Policy.Configuration;
+
+namespace Egress.Cli;
+
+/// <summary>What a command needs from its surroundings, injectable so tests capture output and set the environment.</summary>
+/// <param name="Out">Standard output.</param>
+/// <param name="Error">Standard error.</param>
+/// <param name="Environment">Environment variable lookup.</param>
+/// <param name="WorkingDirectory">Directory relative paths and lock discovery start from.</param>
+internal sealed record CliContext(TextWriter Out, TextWriter Error, Func<string, string?> Environment, string WorkingDirectory)
+{
+    /// <summary>The real process surroundings.</summary>
+    public static CliContext FromProcess() => new(Console.Out, Console.Error, System.Environment.GetEnvironmentVariable, Directory.GetCurrentDirectory());
+
+    /// <summary>Reads the options through <see cref="Environment"/>.</summary>
+    public EgressOptions ReadOptions() => EgressOptionsReader.Read(Environment);
+
+    /// <summary>Builds the policy of this invocation, logging to <see cref="Error"/>.</summary>
+    public EgressPolicy CreatePolicy(EgressOptions? options = null)
+    {
+        var o = options ?? ReadOptions();
+        if (o.EventsFile is { } events && !Path.IsPathRooted(events))
+        {
+            o = o with { EventsFile = Path.GetFullPath(events, WorkingDirectory) };
+        }
+
+        if (o.LockFile is { } lockFile && !Path.IsPathRooted(lockFile))
+        {
+            o = o with { LockFile = Path.GetFullPath(lockFile, WorkingDirectory) };
+        }
+
+        return EgressPolicy.Create(o, Error);
+    }
+
+    /// <summary>Resolves <paramref name="path"/> against <see cref="WorkingDirectory"/>.</summary>
+    public string FullPath(string path) => Path.GetFullPath(path, WorkingDirectory);
+}

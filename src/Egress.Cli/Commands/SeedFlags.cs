@@ -1,0 +1,169 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Egress.Policy;
+using Egress.Policy.Configuration;
+using Egress.Policy.Events;
+using Egress.Policy.Summary;
+using Egress.Policy.Tokens;
+using Egress.Policy.Verification;
+
+namespace Egress.Cli.Commands;
+
+/// <summary>The seed's flags on the root command: <c>--verify</c>, <c>--print [--json]</c>, <c>--summary-out PATH</c>.</summary>
+internal static class SeedFlags
+{
+    public static void Attach(RootCommand root, CliContext context)
+    {
+        var verify = new Option<bool>("--verify") { Description = "Verify the policy (SPEC §5 rules); exit 2/3/4 on failure in CI." };
+        var print = new Option<bool>("--print") { Description = "Print the effective configuration." };
+        var json = new Option<bool>("--json") { Description = "With --print: print JSON." };
+        var summaryOut = new Option<string?>("--summary-out") { Description = "Write egress-summary.json (atomically) to this path.", HelpName = "PATH" };
+        root.Options.Add(verify);
+        root.Options.Add(print);
+        root.Options.Add(json);
+        root.Options.Add(summaryOut);
+        root.SetAction(parse => Run(
+            context,
+            parse.GetValue(verify),
+            parse.GetValue(print),
+            parse.GetValue(json),
+            parse.GetValue(summaryOut),
+            () => parse.RootCommandResult.Command.Parse("--help").Invoke(new InvocationConfiguration { Output = context.Out, Error = context.Error })));
+    }
+
+    private static int Run(CliContext ctx, bool verify, bool print, bool json, string? summaryOut, Func<int> showHelp)
+    {
+        if (!verify && !print && summaryOut is null)
+        {
+            return showHelp();
+        }
+
+        if (json && !print)
+        {
+            ctx.Error.WriteLine("egress-policy: --json goes with --print");
+            return ExitCodes.UsageOrDenied;
+        }
+
+        using var policy = ctx.CreatePolicy();
+        EventStatistics? events = null;
+        VerificationResult? result = null;
+        if (verify || summaryOut is not null)
+        {
+            events = PolicyVerifier.CollectEvents(policy);
+            result = PolicyVerifier.Verify(policy, events, ctx.WorkingDirectory);
+        }
+
+        int exit = ExitCodes.Success;
+        if (verify)
+        {
+            WriteVerification(ctx, policy.Options, result!, events!);
+            exit = result!.ExitCode;
+        }
+
+        if (print)
+        {
+            if (json)
+            {
+                PrintJson(ctx, policy, result);
+            }
+            else
+            {
+                PrintText(ctx, policy);
+            }
+        }
+
+        if (summaryOut is not null)
+        {
+            var path = ctx.FullPath(summaryOut);
+            try
+            {
+                SummaryWriter.Write(path, EgressSummary.Create(policy.Options, events!, result!));
+                ctx.Error.WriteLine($"egress-policy: summary written to {path}");
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                ctx.Error.WriteLine($"egress-policy: cannot write summary {path}: {ex.Message}");
+                exit = Math.Max(exit, ExitCodes.UsageOrDenied);
+            }
+        }
+
+        return exit;
+    }
+
+    private static void WriteVerification(CliContext ctx, EgressOptions options, VerificationResult result, EventStatistics events)
+    {
+        ctx.Out.WriteLine(result.Headline);
+        foreach (var error in result.Errors)
+        {
+            ctx.Out.WriteLine($"  - {error.Message}");
+        }
+
+        if (!result.Warnings.IsEmpty)
+        {
+            ctx.Out.WriteLine("Warnings:");
+            foreach (var warning in result.Warnings)
+            {
+                ctx.Out.WriteLine($"  - {warning.Message}");
+            }
+        }
+
+        if (options.IsGitHubActions)
+        {
+            GitHubActionsReporter.WriteAnnotations(ctx.Out, result);
+            GitHubActionsReporter.AppendStepSummary(ctx.Environment(EgressEnvironment.GitHubStepSummary), GitHubActionsReporter.RenderMarkdown(result, events));
+        }
+    }
+
+    private static void PrintText(CliContext ctx, EgressPolicy policy)
+    {
+        var o = policy.Options;
+        var w = ctx.Out;
+        w.WriteLine("Egress policy configuration");
+        w.WriteLine($"  {EgressEnvironment.Enforce}={(o.Enforce ? "1 (enforce)" : "0 (audit mode: nothing is blocked)")}");
+        w.WriteLine($"  {EgressEnvironment.Allowlist}={string.Join(",", o.Allowlist)}{(o.Allowlist.IsEmpty ? " (empty: everything denied)" : string.Empty)}");
+        w.WriteLine($"  {EgressEnvironment.Log}={o.LogLevel} {EgressEnvironment.LogFormat}={(o.LogFormat == EgressLogFormat.Json ? "json" : "text")}");
+        w.WriteLine($"  {EgressEnvironment.OtelEnable}={B(o.OtelEnable)} {EgressEnvironment.OtelExporter}={(o.OtelExporter == OtlpExporterProtocol.Grpc ? "grpc" : "http")} {EgressEnvironment.OtelEndpoint}={o.OtelEndpoint}");
+        w.WriteLine($"  {EgressEnvironment.PromEnable}={B(o.PromEnable)} {EgressEnvironment.PromPort}={o.PromPort.ToString(CultureInfo.InvariantCulture)}");
+        w.WriteLine($"  {EgressEnvironment.CiFailOnBlocked}={B(o.CiFailOnBlocked)} {EgressEnvironment.CiAllowDisable}={B(o.CiAllowDisable)} {EgressEnvironment.CiFailOnDrift}={B(o.CiFailOnDrift)}");
+        w.WriteLine($"  {EgressEnvironment.LockFile}={o.LockFile ?? "(discover)"} {EgressEnvironment.EventsFile}={o.EventsFile ?? "(unset)"} {EgressEnvironment.RecentEvents}={o.RecentEvents}");
+        w.WriteLine($"  CI={(o.IsCi ? "yes" : "no")} GitHub Actions={(o.IsGitHubActions ? "yes" : "no")}");
+        w.WriteLine("Tokens:");
+        foreach (var token in policy.Matcher.Tokens)
+        {
+            w.WriteLine($"  {token.Text,-32} {Describe(token)}");
+        }
+
+        foreach (var error in policy.TokenErrors)
+        {
+            w.WriteLine($"  {error.Token,-32} INVALID: {error.Message}");
+        }
+
+        foreach (var warning in o.Warnings)
+        {
+            w.WriteLine($"warning: {warning}");
+        }
+    }
+
+    private static void PrintJson(CliContext ctx, EgressPolicy policy, VerificationResult? result)
+    {
+        var config = SummaryConfig.From(policy.Options, result?.LockFilePath);
+        ctx.Out.WriteLine(JsonSerializer.Serialize(config, CliJsonContext.Default.SummaryConfig));
+        foreach (var warning in policy.Options.Warnings)
+        {
+            ctx.Error.WriteLine($"egress-policy: warning: {warning}");
+        }
+    }
+
+    private static string Describe(EgressToken token) => token.Kind switch
+    {
+        EgressTokenKind.Keyword => "keyword (any host containing it)",
+        EgressTokenKind.Domain => $"domain (and subdomains){PortText(token)}",
+        EgressTokenKind.ExactHost => $"exact host{PortText(token)}",
+        _ => $"IP/CIDR {token.Value}{PortText(token)}",
+    };
+
+    private static string PortText(EgressToken token) => token.Port == 0 ? string.Empty : $", port {token.Port}";
+
+    private static string B(bool value) => value ? "1" : "0";
+}

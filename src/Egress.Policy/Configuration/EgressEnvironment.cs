@@ -1,0 +1,42 @@
+namespace Egress.Policy.Configuration;
+
+/// <summary>Names of every environment variable the policy reads (SPEC §3). One place, so docs, tests and code agree.</summary>
+public static class EgressEnvironment
+{
+    /// <summary>Enforce decisions (<c>1</c>) or only audit them (<c>0</c>).</summary>
+    public const string Enforce = "EGRESS_ENFORCE";
+    /// <summary>Comma-separated allowlist tokens.</summary>
+    public const string Allowlist = "EGRESS_ALLOWLIST";
+    /// <summary>Log level: 0 silent, 1 basic, 2 verbose.</summary>
+    public const string Log = "EGRESS_LOG";
+    /// <summary>Log format: <c>text</c> or <c>json</c>.</summary>
+    public const string LogFormat = "EGRESS_LOG_FORMAT";
+    /// <summary>Export metrics over OTLP.</summary>
+    public const string OtelEnable = "EGRESS_OTEL_ENABLE";
+    /// <summary>OTLP protocol: <c>http</c> or <c>grpc</c>.</summary>
+    public const string OtelExporter = "EGRESS_OTEL_EXPORTER";
+    /// <summary>OTLP endpoint.</summary>
+    public const string OtelEndpoint = "EGRESS_OTEL_ENDPOINT";
+    /// <summary>Serve Prometheus metrics.</summary>
+    public const string PromEnable = "EGRESS_PROM_ENABLE";
+    /// <summary>Port of the Prometheus endpoint.</summary>
+    public const string PromPort = "EGRESS_PROM_PORT";
+    /// <summary>In CI, fail verification when blocked events were recorded.</summary>
+    public const string CiFailOnBlocked = "EGRESS_CI_FAIL_ON_BLOCKED";
+    /// <summary>In CI, permit <c>EGRESS_ENFORCE=0</c>.</summary>
+    public const string CiAllowDisable = "EGRESS_CI_ALLOW_DISABLE";
+    /// <summary>In CI, fail verification on drift between allowlist and lock file.</summary>
+    public const string CiFailOnDrift = "EGRESS_CI_FAIL_ON_DRIFT";
+    /// <summary>Explicit lock file path.</summary>
+    public const string LockFile = "EGRESS_LOCK_FILE";
+    /// <summary>Cross-process JSON-lines event journal.</summary>
+    public const string EventsFile = "EGRESS_EVENTS_FILE";
+    /// <summary>Capacity of the in-memory recent-events ring.</summary>
+    public const string RecentEvents = "EGRESS_RECENT_EVENTS";
+    /// <summary>Set by CI systems.</summary>
+    public const string Ci = "CI";
+    /// <summary>Set to <c>true</c> by GitHub Actions.</summary>
+    public const string GitHubActions = "GITHUB_ACTIONS";
+    /// <summary>Markdown job summary file under GitHub Actions.</summary>
+    public const string GitHubStepSummary = "GITHUB_STEP_SUMMARY";
+}
