@@ -24,6 +24,7 @@ internal static class EgressCli
         SeedFlags.Attach(root, context);
         root.Subcommands.Add(CheckCommand.Create(context));
         root.Subcommands.Add(LockCommand.Create(context));
+        root.Subcommands.Add(VerifyVersionsCommand.Create(context));
         return root;
     }
 }
