@@ -10,7 +10,7 @@ public partial class WorkflowTests
     private static readonly YamlMappingNode Security = Yaml.Load(".github/workflows/security.yml");
     private static IReadOnlyList<YamlMappingNode> CiSteps => Ci.Map("jobs").Entries().Single().Value.Steps();
 
-    public static TheoryData<string> Files => new(WorkflowFiles.All);
+    public static TheoryData<string> Files => [.. WorkflowFiles.All];
 
     [GeneratedRegex("^[0-9a-f]{40}$")]
     private static partial Regex FullSha();
