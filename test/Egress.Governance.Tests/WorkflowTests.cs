@@ -201,6 +201,16 @@ public partial class WorkflowTests
     }
 
     [Fact]
+    public void Security_LockChangeNeedsAWrittenJustification()
+    {
+        var step = Security.AllSteps().ToList().StepRunning("git diff --quiet", "policy_allowlist.lock");
+        Assert.Equal("github.event_name == 'pull_request'", step.Get("if").Text());
+        Assert.Contains("Egress-Justification:", step.Run(), StringComparison.Ordinal);
+        Assert.Contains("exit 1", step.Run(), StringComparison.Ordinal);
+        Assert.Equal("${{ github.event.pull_request.body }}", step.Map("env").Get("PR_BODY").Text());
+    }
+
+    [Fact]
     public void Security_WaiverLabelNeedsAWrittenRationale()
     {
         var scan = Security.AllSteps().ToList().StepRunning("--vulnerable");
