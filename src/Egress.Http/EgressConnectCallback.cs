@@ -72,7 +72,7 @@ public static class EgressConnectCallback
             }
 
             var hostDecision = p.Decide(target);
-            if (!EgressPolicyHandler.AlreadyRecorded(request, target) || !hostDecision.Allowed)
+            if (!EgressPolicyHandler.AlreadyRecorded(request) || !hostDecision.Allowed)
             {
                 if (EgressHttp.Enforce(p, hostDecision) is { } denied)
                 {

@@ -38,7 +38,7 @@ public static class EgressGuard
             lock (Gate)
             {
                 return s_current is { } current
-                    ? current.Status with { HopsSeenByOneHook = HopState.HopsSeenByOneHook }
+                    ? current.Status
                     : new EgressGuardStatus { Installed = false, ActivityPropagationDisabled = IsActivityPropagationDisabled() };
             }
         }
@@ -130,7 +130,9 @@ public static class EgressGuard
         bool propagationOff = IsActivityPropagationDisabled();
         bool metrics = standard.MetricsSaw && withoutPropagator.MetricsSaw;
         bool diagnostics = standard.DiagnosticsSaw;
-        HopState.DiagnosticsFirst = !metrics || (diagnostics && standard.DiagnosticsFirst);
+
+        // The metrics hook sees every hop of every SocketsHttpHandler; the diagnostics hook is the fallback.
+        installation.Diagnostics.Enforcing = !metrics && diagnostics;
 
         var warnings = new List<string>();
         if (!metrics)
@@ -156,7 +158,8 @@ public static class EgressGuard
         {
             Installed = true,
             MetricsHookActive = metrics,
-            DiagnosticsHookActive = diagnostics,
+            DiagnosticsHookAvailable = diagnostics,
+            DiagnosticsHookActive = !metrics && diagnostics,
             CoversHandlersWithoutPropagator = withoutPropagator.MetricsSaw || withoutPropagator.DiagnosticsSaw,
             ActivityPropagationDisabled = propagationOff,
             Warnings = warnings,

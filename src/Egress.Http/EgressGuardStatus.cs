@@ -12,7 +12,13 @@ public sealed record EgressGuardStatus
     /// <summary>The metrics hook saw the self-test request: every SocketsHttpHandler hop is covered, whatever its propagator.</summary>
     public bool MetricsHookActive { get; init; }
 
-    /// <summary>The diagnostics hook refused the self-test request (handlers with a propagator and activity propagation on).</summary>
+    /// <summary>The diagnostics hook saw the self-test request (handlers with a propagator, activity propagation on).</summary>
+    public bool DiagnosticsHookAvailable { get; init; }
+
+    /// <summary>
+    /// The diagnostics hook enforces. It does only when the metrics hook is unavailable: otherwise it stands
+    /// by, so that no per-request activity is created.
+    /// </summary>
     public bool DiagnosticsHookActive { get; init; }
 
     /// <summary>A handler with <c>ActivityHeadersPropagator = null</c> is covered (by the metrics hook).</summary>
@@ -24,12 +30,6 @@ public sealed record EgressGuardStatus
     /// </summary>
     public bool ActivityPropagationDisabled { get; init; }
 
-    /// <summary>
-    /// Request hops that only one hook saw since the process started, typically handlers with
-    /// <c>ActivityHeadersPropagator = null</c>: still enforced, by the other hook.
-    /// </summary>
-    public long HopsSeenByOneHook { get; init; }
-
     /// <summary>Whether every request of a SocketsHttpHandler-based client is checked before it connects.</summary>
     public bool IsProtected => Installed && (MetricsHookActive || (DiagnosticsHookActive && CoversHandlersWithoutPropagator));
 
@@ -39,5 +39,5 @@ public sealed record EgressGuardStatus
     /// <summary>One line for logs.</summary>
     public override string ToString() => !Installed
         ? "egress guard: not installed"
-        : $"egress guard: {(IsProtected ? "protected" : "NOT PROTECTED")} (metrics hook {(MetricsHookActive ? "on" : "off")}, diagnostics hook {(DiagnosticsHookActive ? "on" : "off")}){(Warnings.Count > 0 ? "; " + string.Join("; ", Warnings) : "")}";
+        : $"egress guard: {(IsProtected ? "protected" : "NOT PROTECTED")} (metrics hook {(MetricsHookActive ? "on" : "off")}, diagnostics hook {(DiagnosticsHookActive ? "on" : DiagnosticsHookAvailable ? "standby" : "off")}){(Warnings.Count > 0 ? "; " + string.Join("; ", Warnings) : "")}";
 }

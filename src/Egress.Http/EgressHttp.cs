@@ -9,8 +9,8 @@ internal static class EgressHttp
     /// <summary>The event source of every enforcement in this assembly.</summary>
     public const string Source = "http";
 
-    /// <summary>Key under which a request remembers the destination whose decision is already recorded.</summary>
-    public static readonly HttpRequestOptionsKey<string> RecordedKey = new("Egress.Http.Recorded");
+    /// <summary>Key under which a request remembers the URI whose decision is already recorded.</summary>
+    public static readonly HttpRequestOptionsKey<Uri> RecordedKey = new("Egress.Http.Recorded");
 
     /// <summary>Records <paramref name="decision"/> and returns the exception to throw when it denies.</summary>
     public static EgressDeniedException? Enforce(EgressPolicy policy, in EgressDecision decision, string? rawInput = null)

@@ -1,5 +1,4 @@
 using Egress.Policy;
-using Egress.Policy.Destinations;
 
 namespace Egress.Http;
 
@@ -32,7 +31,7 @@ public sealed class EgressPolicyHandler : DelegatingHandler
         if (EgressHttp.TryParse(request.RequestUri, out var destination, out var error))
         {
             decision = policy.Decide(destination);
-            request.Options.Set(EgressHttp.RecordedKey, destination.ToString());
+            request.Options.Set(EgressHttp.RecordedKey, request.RequestUri!);
         }
         else
         {
@@ -60,9 +59,12 @@ public sealed class EgressPolicyHandler : DelegatingHandler
         }
     }
 
-    /// <summary>Whether a destination's decision was already recorded for this request (the first hop).</summary>
-    internal static bool AlreadyRecorded(HttpRequestMessage? request, in Destination destination) =>
+    /// <summary>
+    /// Whether this handler already recorded the decision for the request's current URI (the first hop; the
+    /// redirect stage replaces the URI object for each further hop).
+    /// </summary>
+    internal static bool AlreadyRecorded(HttpRequestMessage? request) =>
         request is not null
         && request.Options.TryGetValue(EgressHttp.RecordedKey, out var recorded)
-        && string.Equals(recorded, destination.ToString(), StringComparison.Ordinal);
+        && ReferenceEquals(recorded, request.RequestUri);
 }

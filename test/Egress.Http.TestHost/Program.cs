@@ -24,7 +24,7 @@ internal static class Program
             var status = EgressGuard.Status;
             Console.WriteLine($"protected={status.IsProtected}");
             Console.WriteLine($"metrics={status.MetricsHookActive}");
-            Console.WriteLine($"diagnostics={status.DiagnosticsHookActive}");
+            Console.WriteLine($"diagnostics={status.DiagnosticsHookAvailable}");
             Console.WriteLine($"propagationDisabled={status.ActivityPropagationDisabled}");
             Console.WriteLine($"status={status}");
             using var client = new HttpClient();

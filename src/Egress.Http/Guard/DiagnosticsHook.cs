@@ -23,11 +23,22 @@ internal sealed class DiagnosticsHook : IObserver<DiagnosticListener>, IObserver
     private readonly IDisposable _allListeners;
     private PropertyInfo? _requestProperty;
     private bool _disposed;
+    private volatile bool _enforcing = true;
 
     public DiagnosticsHook(EgressPolicy policy)
     {
         _policy = policy;
         _allListeners = DiagnosticListener.AllListeners.Subscribe(this);
+    }
+
+    /// <summary>
+    /// Whether the hook enforces. When the metrics hook covers every hop, this one stands by: it reports
+    /// itself disabled, so no <c>HttpRequestOut</c> activity (and no trace header) is created per request.
+    /// </summary>
+    public bool Enforcing
+    {
+        get => _enforcing;
+        set => _enforcing = value;
     }
 
     public void OnNext(DiagnosticListener value)
@@ -41,16 +52,16 @@ internal sealed class DiagnosticsHook : IObserver<DiagnosticListener>, IObserver
         {
             if (!_disposed)
             {
-                _subscriptions.Add(value.Subscribe(this, static (name, _, _) => name is ActivityName or StartName));
+                _subscriptions.Add(value.Subscribe(this, (name, _, _) => (_enforcing || GuardProbe.Active is not null) && name is ActivityName or StartName));
             }
         }
     }
 
     public void OnNext(KeyValuePair<string, object?> value)
     {
-        if (value.Key != StartName)
+        if (value.Key != StartName || (!_enforcing && GuardProbe.Active is null))
         {
-            return;
+            return; // another listener enabled the event; this hook stands by
         }
 
         var request = GetRequest(value.Value);
@@ -61,22 +72,13 @@ internal sealed class DiagnosticsHook : IObserver<DiagnosticListener>, IObserver
             return;
         }
 
-        string? host = uri is { IsAbsoluteUri: true } ? uri.Host : null;
-        int port = host is null ? 0 : uri!.Port;
-        if (!HopState.MustDecide(isDiagnostics: true, host, port))
-        {
-            return;
-        }
-
-        EgressDecision decision = EgressHttp.TryParse(request?.RequestUri, out var destination, out var error)
+        EgressDecision decision = EgressHttp.TryParse(uri, out var destination, out var error)
             ? _policy.Decide(destination)
             : EgressHttp.Invalid(_policy, error);
-        if (EgressHttp.Enforce(_policy, decision, host) is { } denied)
+        if (EgressHttp.Enforce(_policy, decision, uri?.Host) is { } denied)
         {
             throw denied;
         }
-
-        HopState.Passed(isDiagnostics: true, host, port);
     }
 
     public void OnCompleted()

@@ -15,9 +15,6 @@ internal sealed class GuardProbe
 
     public bool DiagnosticsSaw { get; private set; }
 
-    /// <summary>Whether the diagnostics hook saw the probe before the metrics hook.</summary>
-    public bool DiagnosticsFirst { get; private set; }
-
     /// <summary>Notes that a hook saw a request while the probe runs.</summary>
     public void Saw(bool isDiagnostics, string? host)
     {
@@ -28,7 +25,6 @@ internal sealed class GuardProbe
 
         if (isDiagnostics)
         {
-            DiagnosticsFirst = !MetricsSaw;
             DiagnosticsSaw = true;
         }
         else

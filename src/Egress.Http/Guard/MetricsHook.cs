@@ -67,11 +67,6 @@ internal sealed class MetricsHook : IDisposable
             return;
         }
 
-        if (!HopState.MustDecide(isDiagnostics: false, host, port))
-        {
-            return;
-        }
-
         string? error = "request has no host";
         EgressDecision decision = host is not null && EgressHttp.TryParse(scheme ?? "http", host, port, out var destination, out error)
             ? _policy.Decide(destination)
@@ -81,6 +76,5 @@ internal sealed class MetricsHook : IDisposable
             throw denied;
         }
 
-        HopState.Passed(isDiagnostics: false, host, port);
     }
 }
