@@ -33,8 +33,32 @@ internal static class EgressHttp
         return TryParse(uri.Scheme, uri.Host, uri.Port, out destination, out error);
     }
 
-    /// <summary>Parses <c>scheme://host:port</c> built on the stack.</summary>
+    /// <summary>
+    /// Parses <c>scheme://host:port</c> built on the stack. The last result of each thread is kept: the
+    /// destination is a pure function of the three inputs, and a client mostly talks to the same host.
+    /// </summary>
     public static bool TryParse(string scheme, string host, int port, out Destination destination, out string? error)
+    {
+        var cached = t_last;
+        if (cached is not null && cached.Port == port
+            && string.Equals(cached.Host, host, StringComparison.Ordinal)
+            && string.Equals(cached.Scheme, scheme, StringComparison.Ordinal))
+        {
+            destination = cached.Destination;
+            error = null;
+            return true;
+        }
+
+        if (!TryParseUncached(scheme, host, port, out destination, out error))
+        {
+            return false;
+        }
+
+        t_last = new LastParsed(scheme, host, port, destination);
+        return true;
+    }
+
+    private static bool TryParseUncached(string scheme, string host, int port, out Destination destination, out string? error)
     {
         int length = scheme.Length + host.Length + 20;
         if (length > 512)
@@ -53,6 +77,11 @@ internal static class EgressHttp
 
         return DestinationParser.TryParse(buffer[..written], out destination, out error);
     }
+
+    [ThreadStatic]
+    private static LastParsed? t_last;
+
+    private sealed record LastParsed(string Scheme, string Host, int Port, Destination Destination);
 
     /// <summary>The decision for a destination that could not be read (denied; audit mode lets it through).</summary>
     public static EgressDecision Invalid(EgressPolicy policy, string? error)

@@ -67,6 +67,12 @@ internal sealed class MetricsHook : IDisposable
             return;
         }
 
+        Enforce(scheme, host, port);
+    }
+
+    /// <summary>Decides one hop, records the event and throws when it is denied (the per-request work of the guard).</summary>
+    internal void Enforce(string? scheme, string? host, int port)
+    {
         string? error = "request has no host";
         EgressDecision decision = host is not null && EgressHttp.TryParse(scheme ?? "http", host, port, out var destination, out error)
             ? _policy.Decide(destination)
@@ -75,6 +81,5 @@ internal sealed class MetricsHook : IDisposable
         {
             throw denied;
         }
-
     }
 }
