@@ -132,7 +132,12 @@ public static class EgressGuard
         bool diagnostics = standard.DiagnosticsSaw;
 
         // The metrics hook sees every hop of every SocketsHttpHandler; the diagnostics hook is the fallback.
+        // Standing by, it unsubscribes: any subscriber makes the runtime take its slower diagnostics path.
         installation.Diagnostics.Enforcing = !metrics && diagnostics;
+        if (metrics)
+        {
+            installation.Diagnostics.Dispose();
+        }
 
         var warnings = new List<string>();
         if (!metrics)

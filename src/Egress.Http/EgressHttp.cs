@@ -34,12 +34,12 @@ internal static class EgressHttp
     }
 
     /// <summary>
-    /// Parses <c>scheme://host:port</c> built on the stack. The last result of each thread is kept: the
+    /// Parses <c>scheme://host:port</c> built on the stack. The last result is kept: the
     /// destination is a pure function of the three inputs, and a client mostly talks to the same host.
     /// </summary>
     public static bool TryParse(string scheme, string host, int port, out Destination destination, out string? error)
     {
-        var cached = t_last;
+        var cached = s_last;
         if (cached is not null && cached.Port == port
             && string.Equals(cached.Host, host, StringComparison.Ordinal)
             && string.Equals(cached.Scheme, scheme, StringComparison.Ordinal))
@@ -54,7 +54,7 @@ internal static class EgressHttp
             return false;
         }
 
-        t_last = new LastParsed(scheme, host, port, destination);
+        s_last = new LastParsed(scheme, host, port, destination);
         return true;
     }
 
@@ -78,8 +78,8 @@ internal static class EgressHttp
         return DestinationParser.TryParse(buffer[..written], out destination, out error);
     }
 
-    [ThreadStatic]
-    private static LastParsed? t_last;
+    // One entry shared by all threads (requests hop threads); the record is immutable, so a torn read is impossible.
+    private static volatile LastParsed? s_last;
 
     private sealed record LastParsed(string Scheme, string Host, int Port, Destination Destination);
 

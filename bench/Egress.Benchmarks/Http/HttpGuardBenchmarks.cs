@@ -50,6 +50,27 @@ public class HttpGuardBenchmarks
         _guard = EgressGuard.Install(_policy);
     }
 
+    [GlobalSetup(Target = nameof(PlainWithMetricsListener))]
+    public void SetupListener()
+    {
+        Setup();
+
+        // What any listener on http.client.active_requests costs (OpenTelemetry's HTTP metrics pay it too).
+        var listener = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == "System.Net.Http" && instrument.Name == "http.client.active_requests")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>(static (_, _, _, _) => { });
+        listener.Start();
+        _guard = listener;
+    }
+
     [GlobalCleanup]
     public void Cleanup()
     {
@@ -73,6 +94,9 @@ public class HttpGuardBenchmarks
 
     [Benchmark]
     public Task<byte[]> PolicyHandlerAndConnectCallback() => GetAsync(_handlerAndConnect);
+
+    [Benchmark]
+    public Task<byte[]> PlainWithMetricsListener() => GetAsync(_plain);
 
     [Benchmark]
     public Task<byte[]> ProcessGuard() => GetAsync(_plain);

@@ -32,8 +32,8 @@ internal sealed class DiagnosticsHook : IObserver<DiagnosticListener>, IObserver
     }
 
     /// <summary>
-    /// Whether the hook enforces. When the metrics hook covers every hop, this one stands by: it reports
-    /// itself disabled, so no <c>HttpRequestOut</c> activity (and no trace header) is created per request.
+    /// Whether the hook enforces. When the metrics hook covers every hop, this one stands by (the guard then
+    /// disposes it), so no <c>HttpRequestOut</c> activity (and no trace header) is created per request.
     /// </summary>
     public bool Enforcing
     {
