@@ -20,7 +20,18 @@ internal static class Program
 
         if (args[0] == "guard")
         {
-            using var guard = EgressGuard.Install();
+            IDisposable guard;
+            try
+            {
+                guard = EgressGuard.Install();
+            }
+            catch (InvalidOperationException ex)
+            {
+                Console.WriteLine("install=refused " + ex.Message);
+                return 0;
+            }
+
+            using var installed = guard;
             var status = EgressGuard.Status;
             Console.WriteLine($"protected={status.IsProtected}");
             Console.WriteLine($"metrics={status.MetricsHookActive}");

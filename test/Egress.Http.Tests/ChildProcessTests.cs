@@ -10,8 +10,64 @@ public sealed class ChildProcessTests
 {
     private const string NssWrapper = "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so";
 
-    private static Task<ProcessResult> RunChildAsync(string mode, string url, IDictionary<string, string?> environment) =>
-        ProcessRunner.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "Egress.Http.TestHost.dll"), mode, url], environment);
+    private static Task<ProcessResult> RunChildAsync(string mode, string url, IDictionary<string, string?> environment, string? runtimeConfig = null) =>
+        ProcessRunner.RunAsync(
+            "dotnet",
+            runtimeConfig is null
+                ? [Path.Combine(AppContext.BaseDirectory, "Egress.Http.TestHost.dll"), mode, url]
+                : ["exec", "--runtimeconfig", runtimeConfig, Path.Combine(AppContext.BaseDirectory, "Egress.Http.TestHost.dll"), mode, url],
+            environment);
+
+    /// <summary>The child's runtimeconfig with the Meter feature switch off (no MeterListener sees anything).</summary>
+    private static string WithoutMeters(TempDirectory directory)
+    {
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Egress.Http.TestHost.runtimeconfig.json")))!;
+        var options = config["runtimeOptions"]!.AsObject();
+        if (options["configProperties"] is not System.Text.Json.Nodes.JsonObject properties)
+        {
+            properties = [];
+            options["configProperties"] = properties;
+        }
+
+        properties["System.Diagnostics.Metrics.Meter.IsSupported"] = false;
+        string path = directory.File("nometer.runtimeconfig.json");
+        File.WriteAllText(path, config.ToJsonString());
+        return path;
+    }
+
+    [Fact]
+    public async Task Guard_WithoutMeters_FallsBackToDiagnostics_AndSaysItIsNotFullyProtected()
+    {
+        using var server = new LoopbackServer();
+        using var files = new TempDirectory();
+
+        var lines = Lines(await RunChildAsync("guard", server.Url(), new Dictionary<string, string?>
+        {
+            ["EGRESS_ALLOWLIST"] = "example.com",
+        }, WithoutMeters(files)));
+
+        Assert.Equal("False", lines["metrics"]);
+        Assert.Equal("True", lines["diagnostics"]);
+        Assert.Equal("False", lines["protected"]);
+        Assert.Contains("ActivityHeadersPropagator = null are NOT covered", lines["status"], StringComparison.Ordinal);
+        Assert.Equal("denied NotInAllowlist 127.0.0.1", lines["result"]);
+        Assert.Equal(0, server.Connections);
+    }
+
+    [Fact]
+    public async Task Guard_WithNoHookAvailable_RefusesToInstall()
+    {
+        using var files = new TempDirectory();
+
+        var lines = Lines(await RunChildAsync("guard", "http://127.0.0.1:1/", new Dictionary<string, string?>
+        {
+            ["EGRESS_ALLOWLIST"] = "example.com",
+            ["DOTNET_SYSTEM_NET_HTTP_ENABLEACTIVITYPROPAGATION"] = "false",
+        }, WithoutMeters(files)));
+
+        Assert.StartsWith("refused The egress guard could not see HttpClient requests", lines["install"], StringComparison.Ordinal);
+        Assert.False(lines.ContainsKey("result"));
+    }
 
     private static Dictionary<string, string> Lines(ProcessResult result)
     {
