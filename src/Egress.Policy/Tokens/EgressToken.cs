@@ -141,6 +141,18 @@ public sealed record EgressToken
 
         if (destination.Address is { } address)
         {
+            // "010.0.0.7" or "10.7" would silently mean another address than it seems to; tokens say it plainly.
+            if (address.AddressFamily == AddressFamily.InterNetwork && !body.StartsWith('['))
+            {
+                int colon = body.IndexOf(':');
+                var hostText = (colon < 0 ? body : body[..colon]).TrimEnd('.');
+                if (hostText != destination.Host)
+                {
+                    error = $"token '{text}': write IPv4 addresses as dotted quads ('{hostText}' means {destination.Host})";
+                    return false;
+                }
+            }
+
             // "=10.0.0.7" names an address: treat it as a single-address network token.
             int bits = address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
             token = new EgressToken(text, EgressTokenKind.IPNetwork, destination.Host, destination.Port, new IPNetwork(address, bits));
@@ -210,7 +222,7 @@ public sealed record EgressToken
 
         int slash = body.IndexOf('/');
         string addressText = slash < 0 ? body : body[..slash];
-        if (!IPAddress.TryParse(addressText, out var address) || !IsCanonicalShape(addressText, address))
+        if (!IPAddress.TryParse(addressText, out var address) || !IsCanonicalShape(addressText, address) || addressText.Contains('%'))
         {
             error = $"token '{t}': invalid IP address '{addressText}'";
             return false;
@@ -229,15 +241,32 @@ public sealed record EgressToken
             return false;
         }
 
-        // IPNetwork requires the host bits to be zero; a token like 10.1.2.3/8 is a mistake worth naming.
-        if (!IPNetwork.TryParse($"{address}/{bits}", out var network))
+        // The host bits must be zero; a token like 10.1.2.3/8 is a mistake worth naming.
+        if (HasHostBits(address, bits))
         {
             error = $"token '{t}': the address has bits set beyond the /{bits} prefix";
             return false;
         }
 
+        var network = new IPNetwork(address, bits);
+
         token = new EgressToken(t, EgressTokenKind.IPNetwork, network.ToString(), port, network);
         return true;
+    }
+
+    private static bool HasHostBits(IPAddress address, int prefixLength)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        _ = address.TryWriteBytes(bytes, out int length);
+        for (int bit = prefixLength; bit < length * 8; bit++)
+        {
+            if ((bytes[bit / 8] & (0x80 >> (bit % 8))) != 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsDottedDecimalShape(string s)
