@@ -75,7 +75,7 @@ public static class GitHubActionsReporter
             sb.Append("### Blocked hosts\n\n| host | occurrences |\n|---|---:|\n");
             foreach (var h in result.BlockedHosts.Take(50))
             {
-                sb.Append("| `").Append(h.Host.Replace("`", "'", StringComparison.Ordinal)).Append("` | ").Append(h.Occurrences).Append(" |\n");
+                sb.Append("| `").Append(EscapeMarkdown(h.Host.Replace("`", "'", StringComparison.Ordinal))).Append("` | ").Append(h.Occurrences).Append(" |\n");
             }
 
             sb.Append('\n');
@@ -113,5 +113,6 @@ public static class GitHubActionsReporter
     private static string EscapeProperty(string s)
         => EscapeData(s).Replace(":", "%3A", StringComparison.Ordinal).Replace(",", "%2C", StringComparison.Ordinal);
 
-    private static string EscapeMarkdown(string s) => s.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+    private static string EscapeMarkdown(string s)
+        => s.Replace("|", "\\|", StringComparison.Ordinal).Replace("\r", " ", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
 }
