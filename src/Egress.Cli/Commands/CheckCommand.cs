@@ -49,7 +49,7 @@ internal static class CheckCommand
         {
             foreach (var r in results)
             {
-                string where = r.DestinationHost is null ? r.Input : r.Port == 0 ? r.DestinationHost : $"{r.DestinationHost}:{r.Port}";
+                string where = r.DestinationHost is null ? Printable(r.Input) : r.Port == 0 ? r.DestinationHost : $"{r.DestinationHost}:{r.Port}";
                 ctx.Out.WriteLine($"{r.Action,-5} {where}  {r.Reason}");
                 if (r.Suggestion is not null)
                 {
@@ -59,5 +59,18 @@ internal static class CheckCommand
         }
 
         return anyDenied ? ExitCodes.UsageOrDenied : ExitCodes.Success;
+    }
+
+    /// <summary>The input as echoed in text output: bounded, control characters replaced (no injected lines or workflow commands).</summary>
+    private static string Printable(string input)
+    {
+        var s = input.Length > 200 ? input[..200] + "…" : input;
+        return string.Create(s.Length, s, static (span, src) =>
+        {
+            for (int i = 0; i < src.Length; i++)
+            {
+                span[i] = char.IsControl(src[i]) ? '?' : src[i];
+            }
+        });
     }
 }

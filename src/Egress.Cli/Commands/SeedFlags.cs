@@ -34,15 +34,15 @@ internal static class SeedFlags
 
     private static int Run(CliContext ctx, bool verify, bool print, bool json, string? summaryOut, Func<int> showHelp)
     {
-        if (!verify && !print && summaryOut is null)
-        {
-            return showHelp();
-        }
-
         if (json && !print)
         {
             ctx.Error.WriteLine("egress-policy: --json goes with --print");
             return ExitCodes.UsageOrDenied;
+        }
+
+        if (!verify && !print && summaryOut is null)
+        {
+            return showHelp();
         }
 
         using var policy = ctx.CreatePolicy();
