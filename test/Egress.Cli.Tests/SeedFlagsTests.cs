@@ -287,5 +287,29 @@ public sealed class SeedFlagsTests : IDisposable
 
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("cannot write summary", run.Error, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(_cli.Dir, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Theory]
+    [InlineData("EGRESS_CI_FAIL_ON_DRIFT", 3)]
+    [InlineData("EGRESS_CI_FAIL_ON_BLOCKED", 4)]
+    public async Task Verify_GarbageFailOnSwitch_IsTreatedAsOnAndWarns(string variable, int exit)
+    {
+        _cli.WriteLock("openai.com");
+        var journal = _cli.File("events.jsonl");
+        await _cli.RunAsync(Env(("EGRESS_EVENTS_FILE", journal)), "check", "evil.example");
+
+        var run = await _cli.RunAsync(Env(("EGRESS_EVENTS_FILE", journal), ("EGRESS_ALLOWLIST", exit == 3 ? "openai.com,pypi.org" : "openai.com"), (variable, "sometimes")), "--verify");
+
+        Assert.Equal(exit, run.ExitCode);
+        Assert.Contains(run.OutLines, l => l.StartsWith($"  - {variable}: unrecognised value 'sometimes'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Verify_RelativeStepSummaryPath_IsResolvedAgainstTheWorkingDirectory()
+    {
+        _cli.WriteLock("openai.com");
+        await _cli.RunAsync(Env(("GITHUB_ACTIONS", "true"), ("GITHUB_STEP_SUMMARY", "step.md")), "--verify");
+        Assert.StartsWith("## Egress policy verification: PASSED", File.ReadAllText(_cli.File("step.md")), StringComparison.Ordinal);
     }
 }

@@ -111,7 +111,9 @@ internal static class SeedFlags
         if (options.IsGitHubActions)
         {
             GitHubActionsReporter.WriteAnnotations(ctx.Out, result);
-            GitHubActionsReporter.AppendStepSummary(ctx.Environment(EgressEnvironment.GitHubStepSummary), GitHubActionsReporter.RenderMarkdown(result, events));
+            var stepSummary = ctx.Environment(EgressEnvironment.GitHubStepSummary);
+            GitHubActionsReporter.AppendStepSummary(
+                string.IsNullOrWhiteSpace(stepSummary) ? null : ctx.FullPath(stepSummary), GitHubActionsReporter.RenderMarkdown(result, events));
         }
     }
 

@@ -33,6 +33,10 @@ public class DestinationParserTests
     [InlineData("HTTPS://a.com", "a.com", 443)]
     [InlineData("foo://a.com:7/", "a.com", 7)]
     [InlineData("localhost:8080/path", "localhost", 8080)]
+    [InlineData("ws:443", "ws", 443)] // a host named like a special scheme, with a port: host:port, not "ws://443/"
+    [InlineData("http:8080", "http", 8080)]
+    [InlineData("HTTPS:1", "https", 1)]
+    [InlineData("https:evil.example", "evil.example", 443)]
     public void TryParse_UrlsAndBareHosts(string input, string host, int port) => AssertCanonical(input, host, port);
 
     [Theory]
