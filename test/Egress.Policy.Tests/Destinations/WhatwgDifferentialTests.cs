@@ -111,6 +111,44 @@ public class WhatwgDifferentialTests
         Assert.True(agreedValid > 500, $"only {agreedValid} valid inputs compared; the generators are too narrow");
     }
 
+    [Fact]
+    public void BareHostAndPort_HasTheHostNodeFindsAfterHttpSlashSlash()
+    {
+        var bare = new List<string> { "openai.com", "openai.com:443", "user@evil.example", "openai.com@evil.example", "a:b@evil.example",
+            "ftp:21@evil.example", "http:x@evil.example", "evil.example\\@openai.com", "evil.example#@openai.com", "[::1]:8080", "127.1:80", "0x7f.1" };
+        bare.AddRange(Generated(Authorityish, 1500));
+        var oracle = RunNode([.. bare.Select(b => "http://" + b)]);
+
+        var mismatches = new List<string>();
+        for (int i = 0; i < bare.Count; i++)
+        {
+            bool ours = DestinationParser.TryParse(bare[i], out var d, out var error);
+            var node = oracle[i];
+            if (!node.Ok)
+            {
+                if (ours)
+                {
+                    mismatches.Add($"{Show(bare[i])}: node rejects, we accept {d}");
+                }
+            }
+            else if (!ours)
+            {
+                string host = NormaliseNodeHost(node.Host);
+                int port = node.Port.Length > 0 ? int.Parse(node.Port, System.Globalization.CultureInfo.InvariantCulture) : 80;
+                if (!IsDocumentedStricterRule(bare[i], host, port, error!))
+                {
+                    mismatches.Add($"{Show(bare[i])}: node accepts {host}, we reject ({error})");
+                }
+            }
+            else if (d.Host != NormaliseNodeHost(node.Host))
+            {
+                mismatches.Add($"{Show(bare[i])}: node {NormaliseNodeHost(node.Host)}, we {d.Host}");
+            }
+        }
+
+        Assert.True(mismatches.Count == 0, $"{mismatches.Count} of {bare.Count} differ:\n" + string.Join('\n', mismatches.Take(40)));
+    }
+
     /// <summary>Stricter than WHATWG, on purpose (docs/configuration.md).</summary>
     private static bool IsDocumentedStricterRule(string input, string host, int port, string error)
     {
