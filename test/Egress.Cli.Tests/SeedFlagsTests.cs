@@ -312,4 +312,19 @@ public sealed class SeedFlagsTests : IDisposable
         await _cli.RunAsync(Env(("GITHUB_ACTIONS", "true"), ("GITHUB_STEP_SUMMARY", "step.md")), "--verify");
         Assert.StartsWith("## Egress policy verification: PASSED", File.ReadAllText(_cli.File("step.md")), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("--verify")]
+    [InlineData("--print")]
+    public async Task HostileValues_CannotInjectLinesOrWorkflowCommands(string flag)
+    {
+        _cli.WriteLock("openai.com", "x\u001b[2J");
+        var run = await _cli.RunAsync(
+            Env(("GITHUB_ACTIONS", "true"), ("EGRESS_ALLOWLIST", "openai.com,a\n::error::pwned,*\r\n::warning::pwned"), ("EGRESS_ENFORCE", "no\n::error::pwned")),
+            flag);
+
+        Assert.DoesNotContain(run.OutLines, l => l.Contains("::error::pwned", StringComparison.Ordinal) && l.StartsWith("::error::", StringComparison.Ordinal));
+        Assert.DoesNotContain(run.OutLines, l => l.StartsWith("::warning::pwned", StringComparison.Ordinal) || l.StartsWith("::error::pwned", StringComparison.Ordinal));
+        Assert.DoesNotContain('\u001b', run.Out);
+    }
 }

@@ -49,8 +49,8 @@ internal static class CheckCommand
         {
             foreach (var r in results)
             {
-                string where = r.DestinationHost is null ? Printable(r.Input) : r.Port == 0 ? r.DestinationHost : $"{r.DestinationHost}:{r.Port}";
-                ctx.Out.WriteLine($"{r.Action,-5} {where}  {r.Reason}");
+                string where = r.DestinationHost is null ? CliText.Bounded(r.Input) : r.Port == 0 ? r.DestinationHost : $"{r.DestinationHost}:{r.Port}";
+                ctx.Out.WriteLine(CliText.Clean($"{r.Action,-5} {where}  {r.Reason}"));
                 if (r.Suggestion is not null)
                 {
                     ctx.Out.WriteLine($"      to allow it, add '{r.Suggestion}' (or '={r.DestinationHost}' for this host only) to {EgressEnvironment.Allowlist} and the lock file");
@@ -59,18 +59,5 @@ internal static class CheckCommand
         }
 
         return anyDenied ? ExitCodes.UsageOrDenied : ExitCodes.Success;
-    }
-
-    /// <summary>The input as echoed in text output: bounded, control characters replaced (no injected lines or workflow commands).</summary>
-    private static string Printable(string input)
-    {
-        var s = input.Length > 200 ? input[..200] + "…" : input;
-        return string.Create(s.Length, s, static (span, src) =>
-        {
-            for (int i = 0; i < src.Length; i++)
-            {
-                span[i] = char.IsControl(src[i]) ? '?' : src[i];
-            }
-        });
     }
 }

@@ -37,6 +37,7 @@ public class GitHubActionsReporterTests
     [InlineData("a\nb", "a%0Ab")]
     [InlineData("%0A", "%250A")]
     [InlineData("::error::x", "::error::x")]
+    [InlineData("a\u001b[2Jb\u0000c", "a?[2Jb?c")]
     public void Command_EscapesDataAsTheRunnerExpects(string message, string escaped)
         => Assert.Equal($"::warning title=t::{escaped}", GitHubActionsReporter.Command("warning", "t", message));
 
