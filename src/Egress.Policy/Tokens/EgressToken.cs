@@ -67,6 +67,13 @@ public sealed record EgressToken
             return false;
         }
 
+        if (t.AsSpan().IndexOfAnyInRange('\0', '\u001f') >= 0 || t.AsSpan().IndexOfAnyInRange('\u007f', '\u009f') >= 0)
+        {
+            // Checked first so that no message below echoes a control character into a log line.
+            error = $"token '{Configuration.EgressOptionsReader.Printable(t)}' contains control characters";
+            return false;
+        }
+
         if (IsWildcard(t))
         {
             error = $"wildcard token '{t}' is not allowed: name the hosts instead";

@@ -50,7 +50,7 @@ public static class PolicyVerifier
         foreach (var error in policy.TokenErrors)
         {
             var message = EgressToken.IsWildcard(error.Token)
-                ? $"{EgressEnvironment.Allowlist} contains wildcard token '{error.Token}', which is prohibited"
+                ? $"{EgressEnvironment.Allowlist} contains wildcard token '{EgressOptionsReader.Printable(error.Token)}', which is prohibited"
                 : $"{EgressEnvironment.Allowlist}: {error.Message}";
             Fail(3, VerificationCategory.Validation, message);
         }

@@ -102,6 +102,9 @@ public class EgressTokenTests
     [InlineData("=a..b", "empty label")]
     [InlineData("xn--.com", "internationalised")]
     [InlineData("a<b.com", "forbidden")]
+    [InlineData("open\nai", "control characters")]
+    [InlineData("openai.com\u0000", "control characters")]
+    [InlineData("*\u001b[2J", "control characters")]
     public void TryParse_Malformed_IsRejectedWithAMessageThatSaysWhy(string text, string expectedFragment)
     {
         Assert.False(EgressToken.TryParse(text, out var token, out var error));
