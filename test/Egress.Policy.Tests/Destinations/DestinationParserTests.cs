@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Egress.Policy.Destinations;
 
 namespace Egress.Policy.Tests.Destinations;
@@ -270,14 +269,11 @@ public class DestinationParserTests
             new string('\t', length) + "openai.com",
             "http://" + string.Concat(Enumerable.Repeat("1.", length / 2)) + "1/",
         ];
-        var sw = Stopwatch.StartNew();
+        // "too long" (rather than a parse error) shows the length check runs before any per-character work.
         foreach (var input in inputs)
         {
             AssertInvalid(input, "too long");
         }
-
-        // Not a timing assertion on performance: a guard that the length check comes before any per-character work.
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), $"took {sw.Elapsed}");
     }
 
     [Fact]
