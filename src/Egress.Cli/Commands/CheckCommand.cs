@@ -49,8 +49,8 @@ internal static class CheckCommand
         {
             foreach (var r in results)
             {
-                string where = r.DestinationHost is null ? r.Input : r.Port == 0 ? r.DestinationHost : $"{r.DestinationHost}:{r.Port}";
-                ctx.Out.WriteLine($"{r.Action,-5} {where}  {r.Reason}");
+                string where = r.DestinationHost is null ? CliText.Bounded(r.Input) : r.Port == 0 ? r.DestinationHost : $"{r.DestinationHost}:{r.Port}";
+                ctx.Out.WriteLine(CliText.Clean($"{r.Action,-5} {where}  {r.Reason}"));
                 if (r.Suggestion is not null)
                 {
                     ctx.Out.WriteLine($"      to allow it, add '{r.Suggestion}' (or '={r.DestinationHost}' for this host only) to {EgressEnvironment.Allowlist} and the lock file");

@@ -37,7 +37,7 @@ internal static class LockCommand
         {
             foreach (var error in policy.TokenErrors)
             {
-                ctx.Error.WriteLine($"egress-policy: {EgressEnvironment.Allowlist}: {error.Message}");
+                ctx.Error.WriteLine(CliText.Clean($"egress-policy: {EgressEnvironment.Allowlist}: {error.Message}"));
             }
 
             ctx.Error.WriteLine($"egress-policy: lock file {path} not written: fix the allowlist first");
@@ -82,12 +82,12 @@ internal static class LockCommand
         ctx.Out.WriteLine($"+++ {EgressEnvironment.Allowlist}");
         foreach (var token in removed)
         {
-            ctx.Out.WriteLine($"-{token}");
+            ctx.Out.WriteLine(CliText.Clean($"-{token}"));
         }
 
         foreach (var token in added)
         {
-            ctx.Out.WriteLine($"+{token}");
+            ctx.Out.WriteLine(CliText.Clean($"+{token}"));
         }
 
         bool drift = !added.IsEmpty || !removed.IsEmpty;

@@ -34,15 +34,15 @@ internal static class SeedFlags
 
     private static int Run(CliContext ctx, bool verify, bool print, bool json, string? summaryOut, Func<int> showHelp)
     {
-        if (!verify && !print && summaryOut is null)
-        {
-            return showHelp();
-        }
-
         if (json && !print)
         {
             ctx.Error.WriteLine("egress-policy: --json goes with --print");
             return ExitCodes.UsageOrDenied;
+        }
+
+        if (!verify && !print && summaryOut is null)
+        {
+            return showHelp();
         }
 
         using var policy = ctx.CreatePolicy();
@@ -96,7 +96,7 @@ internal static class SeedFlags
         ctx.Out.WriteLine(result.Headline);
         foreach (var error in result.Errors)
         {
-            ctx.Out.WriteLine($"  - {error.Message}");
+            ctx.Out.WriteLine(CliText.Clean($"  - {error.Message}"));
         }
 
         if (!result.Warnings.IsEmpty)
@@ -104,44 +104,51 @@ internal static class SeedFlags
             ctx.Out.WriteLine("Warnings:");
             foreach (var warning in result.Warnings)
             {
-                ctx.Out.WriteLine($"  - {warning.Message}");
+                ctx.Out.WriteLine(CliText.Clean($"  - {warning.Message}"));
             }
         }
 
         if (options.IsGitHubActions)
         {
             GitHubActionsReporter.WriteAnnotations(ctx.Out, result);
-            GitHubActionsReporter.AppendStepSummary(ctx.Environment(EgressEnvironment.GitHubStepSummary), GitHubActionsReporter.RenderMarkdown(result, events));
+            var stepSummary = ctx.Environment(EgressEnvironment.GitHubStepSummary);
+            GitHubActionsReporter.AppendStepSummary(
+                string.IsNullOrWhiteSpace(stepSummary) ? null : ctx.FullPath(stepSummary), GitHubActionsReporter.RenderMarkdown(result, events));
         }
     }
 
     private static void PrintText(CliContext ctx, EgressPolicy policy)
     {
         var o = policy.Options;
-        var w = ctx.Out;
-        w.WriteLine("Egress policy configuration");
-        w.WriteLine($"  {EgressEnvironment.Enforce}={(o.Enforce ? "1 (enforce)" : "0 (audit mode: nothing is blocked)")}");
-        w.WriteLine($"  {EgressEnvironment.Allowlist}={string.Join(",", o.Allowlist)}{(o.Allowlist.IsEmpty ? " (empty: everything denied)" : string.Empty)}");
-        w.WriteLine($"  {EgressEnvironment.Log}={o.LogLevel} {EgressEnvironment.LogFormat}={(o.LogFormat == EgressLogFormat.Json ? "json" : "text")}");
-        w.WriteLine($"  {EgressEnvironment.OtelEnable}={B(o.OtelEnable)} {EgressEnvironment.OtelExporter}={(o.OtelExporter == OtlpExporterProtocol.Grpc ? "grpc" : "http")} {EgressEnvironment.OtelEndpoint}={o.OtelEndpoint}");
-        w.WriteLine($"  {EgressEnvironment.PromEnable}={B(o.PromEnable)} {EgressEnvironment.PromPort}={o.PromPort.ToString(CultureInfo.InvariantCulture)}");
-        w.WriteLine($"  {EgressEnvironment.CiFailOnBlocked}={B(o.CiFailOnBlocked)} {EgressEnvironment.CiAllowDisable}={B(o.CiAllowDisable)} {EgressEnvironment.CiFailOnDrift}={B(o.CiFailOnDrift)}");
-        w.WriteLine($"  {EgressEnvironment.LockFile}={o.LockFile ?? "(discover)"} {EgressEnvironment.EventsFile}={o.EventsFile ?? "(unset)"} {EgressEnvironment.RecentEvents}={o.RecentEvents}");
-        w.WriteLine($"  CI={(o.IsCi ? "yes" : "no")} GitHub Actions={(o.IsGitHubActions ? "yes" : "no")}");
-        w.WriteLine("Tokens:");
+        var lines = new List<string>();
+        lines.Add("Egress policy configuration");
+        lines.Add($"  {EgressEnvironment.Enforce}={(o.Enforce ? "1 (enforce)" : "0 (audit mode: nothing is blocked)")}");
+        lines.Add($"  {EgressEnvironment.Allowlist}={string.Join(",", o.Allowlist)}{(o.Allowlist.IsEmpty ? " (empty: everything denied)" : string.Empty)}");
+        lines.Add($"  {EgressEnvironment.Log}={o.LogLevel} {EgressEnvironment.LogFormat}={(o.LogFormat == EgressLogFormat.Json ? "json" : "text")}");
+        lines.Add($"  {EgressEnvironment.OtelEnable}={B(o.OtelEnable)} {EgressEnvironment.OtelExporter}={(o.OtelExporter == OtlpExporterProtocol.Grpc ? "grpc" : "http")} {EgressEnvironment.OtelEndpoint}={o.OtelEndpoint}");
+        lines.Add($"  {EgressEnvironment.PromEnable}={B(o.PromEnable)} {EgressEnvironment.PromPort}={o.PromPort.ToString(CultureInfo.InvariantCulture)}");
+        lines.Add($"  {EgressEnvironment.CiFailOnBlocked}={B(o.CiFailOnBlocked)} {EgressEnvironment.CiAllowDisable}={B(o.CiAllowDisable)} {EgressEnvironment.CiFailOnDrift}={B(o.CiFailOnDrift)}");
+        lines.Add($"  {EgressEnvironment.LockFile}={o.LockFile ?? "(discover)"} {EgressEnvironment.EventsFile}={o.EventsFile ?? "(unset)"} {EgressEnvironment.RecentEvents}={o.RecentEvents}");
+        lines.Add($"  CI={(o.IsCi ? "yes" : "no")} GitHub Actions={(o.IsGitHubActions ? "yes" : "no")}");
+        lines.Add("Tokens:");
         foreach (var token in policy.Matcher.Tokens)
         {
-            w.WriteLine($"  {token.Text,-32} {Describe(token)}");
+            lines.Add($"  {token.Text,-32} {Describe(token)}");
         }
 
         foreach (var error in policy.TokenErrors)
         {
-            w.WriteLine($"  {error.Token,-32} INVALID: {error.Message}");
+            lines.Add($"  {error.Token,-32} INVALID: {error.Message}");
         }
 
         foreach (var warning in o.Warnings)
         {
-            w.WriteLine($"warning: {warning}");
+            lines.Add($"warning: {warning}");
+        }
+
+        foreach (var line in lines)
+        {
+            ctx.Out.WriteLine(CliText.Clean(line));
         }
     }
 

@@ -60,7 +60,13 @@ public static class DestinationParser
             var scheme = input[..schemeEnd];
             var afterColon = input[(schemeEnd + 1)..];
             int special = SpecialDefaultPort(scheme);
-            if (special >= 0)
+            if (special >= 0 && !afterColon.IsEmpty && !afterColon.ContainsAnyExceptInRange('0', '9'))
+            {
+                // "ws:443" is the host "ws" on port 443 (how Destination.ToString writes it, and what a CONNECT
+                // request says), not the URL "ws://443/" that WHATWG would make of it.
+                rest = input;
+            }
+            else if (special >= 0)
             {
                 // Special schemes ignore any run of '/' and '\' before the authority.
                 defaultPort = special;

@@ -15,8 +15,6 @@ public static class HostCanonicalizer
     /// <summary>Longest host text we look at at all; longer input is rejected before any work.</summary>
     public const int MaxInputLength = 2048;
 
-    private static readonly IdnMapping Idn = new() { AllowUnassigned = false, UseStd3AsciiRules = false };
-
     // WHATWG "forbidden domain code point": forbidden host code points, C0 controls, '%' and DEL.
     private static readonly SearchValues<char> ForbiddenDomain = SearchValues.Create(
         "\0\u0001\u0002\u0003\u0004\u0005\u0006\u0007\b\t\n\u000b\f\r\u000e\u000f\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001a\u001b\u001c\u001d\u001e\u001f" +
@@ -66,7 +64,7 @@ public static class HostCanonicalizer
             decoded = input.ToString();
         }
 
-        if (!TryDomainToAscii(decoded, out var ascii, out error))
+        if (!Uts46.TryDomainToAscii(decoded, out var ascii, out error))
         {
             return false;
         }
@@ -115,7 +113,63 @@ public static class HostCanonicalizer
             address = address.MapToIPv4();
         }
 
-        return address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
+        return address.AddressFamily == AddressFamily.InterNetworkV6 ? "[" + FormatIPv6(address) + "]" : address.ToString();
+    }
+
+    /// <summary>
+    /// The WHATWG IPv6 serializer (also RFC 5952): lower-case hex pieces, the first longest run of two or more
+    /// zero pieces compressed to <c>::</c>, never a dotted IPv4 tail (.NET prints <c>::1.2.3.4</c>).
+    /// </summary>
+    private static string FormatIPv6(IPAddress address)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        _ = address.TryWriteBytes(bytes, out _);
+        Span<int> pieces = stackalloc int[8];
+        for (int i = 0; i < 8; i++)
+        {
+            pieces[i] = (bytes[2 * i] << 8) | bytes[(2 * i) + 1];
+        }
+
+        int bestStart = -1, bestLength = 1;
+        for (int i = 0; i < 8;)
+        {
+            if (pieces[i] != 0)
+            {
+                i++;
+                continue;
+            }
+
+            int start = i;
+            while (i < 8 && pieces[i] == 0)
+            {
+                i++;
+            }
+
+            if (i - start > bestLength)
+            {
+                bestStart = start;
+                bestLength = i - start;
+            }
+        }
+
+        var sb = new StringBuilder(39);
+        for (int i = 0; i < 8; i++)
+        {
+            if (i == bestStart)
+            {
+                sb.Append(i == 0 ? "::" : ":");
+                i += bestLength - 1;
+                continue;
+            }
+
+            sb.Append(pieces[i].ToString("x", CultureInfo.InvariantCulture));
+            if (i < 7)
+            {
+                sb.Append(':');
+            }
+        }
+
+        return sb.ToString();
     }
 
     private static bool TryParseIPv6(ReadOnlySpan<char> input, out string host, out IPAddress? address, out string? error)
@@ -193,53 +247,6 @@ public static class HostCanonicalizer
     }
 
     private static int HexValue(char c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-
-    private static bool TryDomainToAscii(string domain, out string ascii, out string? error)
-    {
-        error = null;
-        bool isAscii = Ascii.IsValid(domain);
-        if (isAscii && !ContainsPunycodeLabel(domain))
-        {
-            // UTS-46 mapping of ASCII (without STD3 rules) is lower-casing; skip the IDNA machinery.
-            ascii = domain.ToLowerInvariant();
-            return true;
-        }
-
-        try
-        {
-            // UTS-46 non-transitional processing (ICU). Punycode labels are validated by a round trip.
-            string trimmed = domain.EndsWith('.') ? domain[..^1] : domain;
-            if (trimmed.Length == 0 || trimmed.Contains("..", StringComparison.Ordinal) || trimmed.StartsWith('.'))
-            {
-                error = "host has an empty label";
-                ascii = string.Empty;
-                return false;
-            }
-
-            ascii = Idn.GetAscii(trimmed).ToLowerInvariant();
-            if (ContainsPunycodeLabel(ascii))
-            {
-                _ = Idn.GetUnicode(ascii);
-            }
-
-            if (domain.EndsWith('.'))
-            {
-                ascii += ".";
-            }
-
-            return true;
-        }
-        catch (ArgumentException)
-        {
-            error = "host is not a valid internationalised domain name";
-            ascii = string.Empty;
-            return false;
-        }
-    }
-
-    private static bool ContainsPunycodeLabel(string domain)
-        => domain.StartsWith("xn--", StringComparison.OrdinalIgnoreCase)
-           || domain.Contains(".xn--", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsValidDnsShape(string host, out string? error)
     {

@@ -61,7 +61,7 @@ public sealed class EgressEventRecorder : IDisposable
         {
             Timestamp = _time.GetUtcNow().ToUnixTimeMilliseconds(),
             Action = decision.Action,
-            Host = decision.DestinationHost ?? Configuration.EgressOptionsReader.Printable(rawInput ?? string.Empty),
+            Host = decision.DestinationHost ?? DisplayHost(rawInput),
             Port = decision.Port,
             Reason = decision.Reason,
             Token = decision.MatchedToken,
@@ -133,6 +133,34 @@ public sealed class EgressEventRecorder : IDisposable
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// What to record as the host of a destination that could not be canonicalised: the authority without
+    /// scheme, userinfo, path, query or fragment (never credentials), bounded and printable.
+    /// </summary>
+    internal static string DisplayHost(string? rawInput)
+    {
+        var s = (rawInput ?? string.Empty).AsSpan().Trim();
+        int scheme = s.IndexOf("://", StringComparison.Ordinal);
+        if (scheme >= 0)
+        {
+            s = s[(scheme + 3)..];
+        }
+
+        int end = s.IndexOfAny("/\\?#");
+        if (end >= 0)
+        {
+            s = s[..end];
+        }
+
+        int at = s.LastIndexOf('@');
+        if (at >= 0)
+        {
+            s = s[(at + 1)..];
+        }
+
+        return s.IsEmpty ? "(invalid)" : Configuration.EgressOptionsReader.Printable(s.ToString());
     }
 
     /// <summary>The recent events, oldest first.</summary>

@@ -74,9 +74,18 @@ public sealed partial class EventJournal : IDisposable
         try
         {
             var evt = JsonSerializer.Deserialize(line, EgressJsonContext.Default.EgressEvent);
-            return evt is { Action: "ALLOW" or "DENY" } ? evt : null;
+
+            // Another process wrote this line; JSON null where a string belongs is a foreign line, not a crash later.
+            if (evt is not { Action: "ALLOW" or "DENY" } || string.IsNullOrEmpty(evt.Host))
+            {
+                return null;
+            }
+
+            return evt.Reason is null || evt.Source is null
+                ? evt with { Reason = evt.Reason ?? string.Empty, Source = evt.Source ?? string.Empty }
+                : evt;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException or FormatException or OverflowException)
         {
             return null;
         }

@@ -40,6 +40,9 @@ public sealed class EventStatistics
     /// <summary>Journal lines that could not be read.</summary>
     public long SkippedLines { get; set; }
 
+    /// <summary>Why the journal could not be read at all, or <see langword="null"/>; verification fails on it.</summary>
+    public string? JournalError { get; set; }
+
     /// <summary>The most recent events, oldest first.</summary>
     public IReadOnlyCollection<EgressEvent> Recent => _recent;
 

@@ -67,6 +67,13 @@ public sealed record EgressToken
             return false;
         }
 
+        if (t.AsSpan().IndexOfAnyInRange('\0', '\u001f') >= 0 || t.AsSpan().IndexOfAnyInRange('\u007f', '\u009f') >= 0)
+        {
+            // Checked first so that no message below echoes a control character into a log line.
+            error = $"token '{Configuration.EgressOptionsReader.Printable(t)}' contains control characters";
+            return false;
+        }
+
         if (IsWildcard(t))
         {
             error = $"wildcard token '{t}' is not allowed: name the hosts instead";
@@ -141,6 +148,18 @@ public sealed record EgressToken
 
         if (destination.Address is { } address)
         {
+            // "010.0.0.7" or "10.7" would silently mean another address than it seems to; tokens say it plainly.
+            if (address.AddressFamily == AddressFamily.InterNetwork && !body.StartsWith('['))
+            {
+                int colon = body.IndexOf(':');
+                var hostText = (colon < 0 ? body : body[..colon]).TrimEnd('.');
+                if (hostText != destination.Host)
+                {
+                    error = $"token '{text}': write IPv4 addresses as dotted quads ('{hostText}' means {destination.Host})";
+                    return false;
+                }
+            }
+
             // "=10.0.0.7" names an address: treat it as a single-address network token.
             int bits = address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
             token = new EgressToken(text, EgressTokenKind.IPNetwork, destination.Host, destination.Port, new IPNetwork(address, bits));
@@ -210,7 +229,7 @@ public sealed record EgressToken
 
         int slash = body.IndexOf('/');
         string addressText = slash < 0 ? body : body[..slash];
-        if (!IPAddress.TryParse(addressText, out var address) || !IsCanonicalShape(addressText, address))
+        if (!IPAddress.TryParse(addressText, out var address) || !IsCanonicalShape(addressText, address) || addressText.Contains('%'))
         {
             error = $"token '{t}': invalid IP address '{addressText}'";
             return false;
@@ -229,15 +248,32 @@ public sealed record EgressToken
             return false;
         }
 
-        // IPNetwork requires the host bits to be zero; a token like 10.1.2.3/8 is a mistake worth naming.
-        if (!IPNetwork.TryParse($"{address}/{bits}", out var network))
+        // The host bits must be zero; a token like 10.1.2.3/8 is a mistake worth naming.
+        if (HasHostBits(address, bits))
         {
             error = $"token '{t}': the address has bits set beyond the /{bits} prefix";
             return false;
         }
 
+        var network = new IPNetwork(address, bits);
+
         token = new EgressToken(t, EgressTokenKind.IPNetwork, network.ToString(), port, network);
         return true;
+    }
+
+    private static bool HasHostBits(IPAddress address, int prefixLength)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        _ = address.TryWriteBytes(bytes, out int length);
+        for (int bit = prefixLength; bit < length * 8; bit++)
+        {
+            if ((bytes[bit / 8] & (0x80 >> (bit % 8))) != 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsDottedDecimalShape(string s)

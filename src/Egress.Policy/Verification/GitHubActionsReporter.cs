@@ -75,7 +75,7 @@ public static class GitHubActionsReporter
             sb.Append("### Blocked hosts\n\n| host | occurrences |\n|---|---:|\n");
             foreach (var h in result.BlockedHosts.Take(50))
             {
-                sb.Append("| `").Append(h.Host.Replace("`", "'", StringComparison.Ordinal)).Append("` | ").Append(h.Occurrences).Append(" |\n");
+                sb.Append("| `").Append(EscapeMarkdown(h.Host.Replace("`", "'", StringComparison.Ordinal))).Append("` | ").Append(h.Occurrences).Append(" |\n");
             }
 
             sb.Append('\n');
@@ -108,10 +108,22 @@ public static class GitHubActionsReporter
         => $"::{kind} title={EscapeProperty(title)}::{EscapeData(message)}";
 
     private static string EscapeData(string s)
-        => s.Replace("%", "%25", StringComparison.Ordinal).Replace("\r", "%0D", StringComparison.Ordinal).Replace("\n", "%0A", StringComparison.Ordinal);
+        => WithoutOtherControls(s).Replace("%", "%25", StringComparison.Ordinal).Replace("\r", "%0D", StringComparison.Ordinal).Replace("\n", "%0A", StringComparison.Ordinal);
+
+    /// <summary>Replaces control characters other than CR and LF (terminal escapes in a CI log) with '?'.</summary>
+    private static string WithoutOtherControls(string s)
+    {
+        if (!s.Any(c => char.IsControl(c) && c is not ('\r' or '\n')))
+        {
+            return s;
+        }
+
+        return string.Concat(s.Select(c => char.IsControl(c) && c is not ('\r' or '\n') ? '?' : c));
+    }
 
     private static string EscapeProperty(string s)
         => EscapeData(s).Replace(":", "%3A", StringComparison.Ordinal).Replace(",", "%2C", StringComparison.Ordinal);
 
-    private static string EscapeMarkdown(string s) => s.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+    private static string EscapeMarkdown(string s)
+        => WithoutOtherControls(s).Replace("|", "\\|", StringComparison.Ordinal).Replace("\r", " ", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
 }

@@ -50,7 +50,7 @@ public static class PolicyVerifier
         foreach (var error in policy.TokenErrors)
         {
             var message = EgressToken.IsWildcard(error.Token)
-                ? $"{EgressEnvironment.Allowlist} contains wildcard token '{error.Token}', which is prohibited"
+                ? $"{EgressEnvironment.Allowlist} contains wildcard token '{EgressOptionsReader.Printable(error.Token)}', which is prohibited"
                 : $"{EgressEnvironment.Allowlist}: {error.Message}";
             Fail(3, VerificationCategory.Validation, message);
         }
@@ -113,6 +113,11 @@ public static class PolicyVerifier
             }
         }
 
+        if (events.JournalError is { } journalError)
+        {
+            errors.Add(new VerificationFinding(5, VerificationCategory.Validation, journalError));
+        }
+
         if (events.SkippedLines > 0)
         {
             warnings.Add(new VerificationFinding(0, VerificationCategory.Validation, $"{events.SkippedLines} unreadable line(s) in {EgressEnvironment.EventsFile} were skipped"));
@@ -150,8 +155,21 @@ public static class PolicyVerifier
         var stats = new EventStatistics(policy.Options.RecentEvents);
         if (policy.Options.EventsFile is { } path)
         {
-            var result = EventJournal.Read(path, stats.Add);
-            stats.SkippedLines = result.SkippedLines;
+            try
+            {
+                if (Directory.Exists(path))
+                {
+                    throw new IOException($"{path} is a directory");
+                }
+
+                var result = EventJournal.Read(path, stats.Add);
+                stats.SkippedLines = result.SkippedLines;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Blocked events could hide in an unreadable journal: verification must not pass on it.
+                stats.JournalError = $"cannot read {EgressEnvironment.EventsFile} {path}: {ex.Message}";
+            }
         }
         else
         {

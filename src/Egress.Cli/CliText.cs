@@ -1,0 +1,30 @@
+namespace Egress.Cli;
+
+/// <summary>
+/// Human-readable output hygiene: values from the environment, lock files and journals are echoed with
+/// control characters replaced, so no value can break a line, forge another line, or start a CI workflow
+/// command (<c>::error::…</c>) in a log.
+/// </summary>
+internal static class CliText
+{
+    /// <summary><paramref name="text"/> with every control character replaced by <c>?</c>.</summary>
+    public static string Clean(string text)
+    {
+        if (!text.AsSpan().ContainsAnyInRange('\0', '\u001f') && !text.AsSpan().ContainsAnyInRange('\u007f', '\u009f'))
+        {
+            return text;
+        }
+
+        return string.Create(text.Length, text, static (span, src) =>
+        {
+            for (int i = 0; i < src.Length; i++)
+            {
+                span[i] = char.IsControl(src[i]) ? '?' : src[i];
+            }
+        });
+    }
+
+    /// <summary>Like <see cref="Clean"/>, and bounded to <paramref name="max"/> characters.</summary>
+    public static string Bounded(string text, int max = 200)
+        => Clean(text.Length > max ? text[..max] + "…" : text);
+}
