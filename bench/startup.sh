@@ -4,7 +4,8 @@
 # build, then times each with hyperfine. Writes the Markdown table to bench/results/startup.md.
 #
 # Needs: the .NET SDK, clang and zlib1g-dev (Native AOT linking), hyperfine (apt packages of those names).
-# Usage: bench/startup.sh [extra hyperfine args, e.g. --runs 200]
+# Usage: bench/startup.sh [--no-build]     (RUNS=N sets hyperfine's run count, default 100)
+# On a busy machine the wall times inflate; the user+system CPU columns and the minimum show the cost.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -15,13 +16,16 @@ for tool in hyperfine clang; do
 done
 
 out="$root/artifacts/startup"
-rm -rf "$out"
+build=1
+[ "${1:-}" = "--no-build" ] && build=0
+[ $build -eq 1 ] && rm -rf "$out"
 mkdir -p "$out" bench/results
 
 # Runtime-specific restores write their own lock file under obj/ so the committed (RID-less) lock files stay
 # as they are; the ILCompiler package version is fixed by the SDK.
 rid_restore=(-p:RestoreLockedMode=false -p:NuGetLockFilePath=obj/packages.linux-x64.lock.json)
 
+if [ $build -eq 1 ]; then
 echo "== Native AOT publish"
 dotnet publish src/Egress.Cli -c Release -r linux-x64 -p:PublishAot=true "${rid_restore[@]}" -o "$out/aot" -nologo -v q
 echo "== ReadyToRun (framework-dependent) publish"
@@ -31,6 +35,7 @@ echo "== dotnet tool: pack, then install into a local tool path"
 dotnet pack src/Egress.Cli -c Release -o "$out/nupkg" -nologo -v q
 version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props | head -1)
 dotnet tool install EgressPolicy.Tool --version "$version" --tool-path "$out/tool" --source "$out/nupkg"
+fi
 
 aot="$out/aot/egress-policy"
 r2r="$out/r2r/egress-policy"
@@ -44,12 +49,17 @@ for exe in "$aot" "$r2r" "$tool"; do "$exe" --verify >/dev/null; done
 
 # One hyperfine run per variant so that environment variables are set without an extra `env` process.
 table="$root/bench/results/startup.md"
-: > "$table"
+printf '| variant | wall mean ± σ [ms] | wall min [ms] | user [ms] | system [ms] |\n|---|---:|---:|---:|---:|\n' > "$table"
 run() {
   local name=$1; shift
-  local md="$work/one.md"
-  env "$@" hyperfine -N --warmup 10 --runs "${RUNS:-100}" --export-markdown "$md" -n "$name" "${cmd} --verify" >&2
-  if [ -s "$table" ]; then tail -n +3 "$md" >> "$table"; else cat "$md" > "$table"; fi
+  local json="$work/one.json"
+  env "$@" hyperfine -N --warmup 10 --runs "${RUNS:-100}" --export-json "$json" -n "$name" "${cmd} --verify" >&2
+  python3 - "$json" >> "$table" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+ms = lambda s: f"{s * 1000:.1f}"
+print(f"| {r['command']} | {ms(r['mean'])} ± {ms(r['stddev'])} | {ms(r['min'])} | {ms(r['user'])} | {ms(r['system'])} |")
+PY
 }
 
 echo "== load before: $(uptime)" | tee "$root/bench/results/startup-load.txt"
