@@ -19,6 +19,10 @@ public sealed class AllowlistMatcher
     private readonly KeywordAutomaton? _automaton;
     private readonly EgressToken[] _networks;
 
+    // _domainLengths[n]: some domain token is n characters long. A host suffix of another length cannot
+    // match, so the walk skips its hash lookup.
+    private readonly bool[] _domainLengths;
+
     /// <summary>Compiles <paramref name="tokens"/>.</summary>
     public AllowlistMatcher(IEnumerable<EgressToken> tokens)
     {
@@ -50,6 +54,12 @@ public sealed class AllowlistMatcher
         _keywords = [.. keywords];
         _networks = [.. networks];
         _automaton = keywords.Count == 0 ? null : new KeywordAutomaton(keywords.ConvertAll(k => k.Value));
+        _domainLengths = new bool[_domains.Count == 0 ? 0 : _domains.Keys.Max(d => d.Length) + 1];
+        foreach (var domain in _domains.Keys)
+        {
+            _domainLengths[domain.Length] = true;
+        }
+
         _exactLookup = _exact.GetAlternateLookup<ReadOnlySpan<char>>();
         _domainLookup = _domains.GetAlternateLookup<ReadOnlySpan<char>>();
     }
@@ -80,7 +90,8 @@ public sealed class AllowlistMatcher
             var suffix = host;
             while (true)
             {
-                if (_domainLookup.TryGetValue(suffix, out var table) && table.Find(port) is { } d)
+                if (suffix.Length < _domainLengths.Length && _domainLengths[suffix.Length]
+                    && _domainLookup.TryGetValue(suffix, out var table) && table.Find(port) is { } d)
                 {
                     return d;
                 }
