@@ -24,6 +24,8 @@ internal static class EgressCli
         SeedFlags.Attach(root, context);
         root.Subcommands.Add(CheckCommand.Create(context));
         root.Subcommands.Add(LockCommand.Create(context));
+        root.Subcommands.Add(ProxyCommand.Create(context));
+        root.Subcommands.Add(RunCommand.Create(context));
         return root;
     }
 }
