@@ -52,6 +52,12 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
         {
             var ip = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
             var decision = policy.DecideAddress(destination, ip);
+            if (decision.WouldDeny && decision.Outcome == EgressOutcome.NotInAllowlist && SpecialPurposeAddresses.IsSpecialPurpose(ip, out var range))
+            {
+                // Audit mode: say that the address, too, would need an explicit token (lock --from-events reads this).
+                decision = decision with { Reason = $"{decision.Reason[..^1]}; {destination.Host} resolved to {HostCanonicalizer.FormatAddress(ip)}, a {range} address)" };
+            }
+
             if (decision.Allowed)
             {
                 candidates.Add((ip, decision));
