@@ -145,7 +145,7 @@ public static class PolicyLearner
 
         foreach (var (raw, needsExact) in hosts)
         {
-            if (!HostCanonicalizer.TryCanonicalize(raw, out var host, out var address, out _))
+            if (raw == EventStatistics.OtherHosts || !HostCanonicalizer.TryCanonicalize(raw, out var host, out var address, out _))
             {
                 skipped.Add(raw);
                 continue;
