@@ -19,7 +19,6 @@ public sealed class EgressProxyServer : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly UpstreamConnector _connector;
     private readonly ConcurrentDictionary<long, ProxyConnection> _connections = new();
-    private readonly CancellationTokenSource _abort = new();
     private readonly Socket _listener;
     private ITimer? _sweep;
     private Task? _acceptLoop;
@@ -95,7 +94,11 @@ public sealed class EgressProxyServer : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            await _abort.CancelAsync().ConfigureAwait(false);
+            foreach (var connection in _connections.Values)
+            {
+                connection.Abort();
+            }
+
             await all.WaitAsync(TimeSpan.FromSeconds(5), _time).ConfigureAwait(false);
         }
 
@@ -120,7 +123,6 @@ public sealed class EgressProxyServer : IAsyncDisposable
         }
 
         _listener.Dispose();
-        _abort.Dispose();
     }
 
     private async Task AcceptLoopAsync()
@@ -154,7 +156,7 @@ public sealed class EgressProxyServer : IAsyncDisposable
             }
 
             long id = Interlocked.Increment(ref _nextId);
-            var connection = new ProxyConnection(client, _options, _connector, _time, () => _stopping, _abort.Token);
+            var connection = new ProxyConnection(client, _options, _connector, _time, () => _stopping);
             _connections[id] = connection;
             connection.Completion = RunAsync(id, connection);
         }

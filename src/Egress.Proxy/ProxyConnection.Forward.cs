@@ -137,7 +137,7 @@ internal sealed partial class ProxyConnection
                 _upstream = null;
                 try
                 {
-                    await Tunnel.RunAsync(_client, upstream, _touch, ct).ConfigureAwait(false);
+                    await Tunnel.RunAsync(_client, upstream, _touch).ConfigureAwait(false);
                 }
                 finally
                 {

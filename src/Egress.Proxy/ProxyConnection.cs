@@ -32,14 +32,14 @@ internal sealed partial class ProxyConnection : IDisposable
     private string? _upstreamKey;
     private EgressDecision _upstreamDecision;
 
-    public ProxyConnection(Socket client, ProxyOptions options, UpstreamConnector connector, TimeProvider time, Func<bool> stopping, CancellationToken abort)
+    public ProxyConnection(Socket client, ProxyOptions options, UpstreamConnector connector, TimeProvider time, Func<bool> stopping)
     {
         _client = client;
         _options = options;
         _connector = connector;
         _time = time;
         _stopping = stopping;
-        _cts = CancellationTokenSource.CreateLinkedTokenSource(abort);
+        _cts = new CancellationTokenSource();
         _touch = Touch;
         _clientReader = new SocketReader(client, Math.Max(options.MaxHeaderBytes + 1, 16 * 1024), _touch);
         _stateSince = _lastActivity = time.GetTimestamp();
@@ -55,7 +55,6 @@ internal sealed partial class ProxyConnection : IDisposable
     /// <summary>Serves the connection until it ends.</summary>
     public async Task RunAsync()
     {
-        await Task.Yield();
         var ct = _cts.Token;
         try
         {
@@ -123,16 +122,14 @@ internal sealed partial class ProxyConnection : IDisposable
         }
     }
 
-    /// <summary>Cuts the connection.</summary>
+    /// <summary>Cuts the connection: cancels pending reads and shuts both sockets down (tunnels use no tokens).</summary>
     public void Abort()
     {
-        try
+        Cancel();
+        ShutdownQuietly(_client);
+        if (_upstream is { } upstream)
         {
-            _cts.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // Already finished.
+            ShutdownQuietly(upstream);
         }
     }
 
@@ -148,7 +145,39 @@ internal sealed partial class ProxyConnection : IDisposable
     {
         if (Interlocked.CompareExchange(ref _timedOut, kind, 0) == 0)
         {
-            Abort();
+            // A slow head only needs its read cancelled (to answer 408); anything else is cut.
+            if (kind == TimedOutHeader)
+            {
+                Cancel();
+            }
+            else
+            {
+                Abort();
+            }
+        }
+    }
+
+    private void Cancel()
+    {
+        try
+        {
+            _cts.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already finished.
+        }
+    }
+
+    private static void ShutdownQuietly(Socket socket)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Already closed.
         }
     }
 
@@ -255,18 +284,18 @@ internal sealed partial class ProxyConnection : IDisposable
         }
 
         _upstream = upstream;
-        await _client.SendAsync(ProxyResponses.Established, SocketFlags.None, ct).ConfigureAwait(false);
+        await _client.SendAsync(ProxyResponses.Established, SocketFlags.None, CancellationToken.None).ConfigureAwait(false);
         if (_clientReader.Count > 0)
         {
             // Bytes the client sent right after the head (e.g. a TLS ClientHello) belong to the tunnel.
             int n = _clientReader.Count;
-            await upstream.SendAsync(_clientReader.DataMemory, SocketFlags.None, ct).ConfigureAwait(false);
+            await upstream.SendAsync(_clientReader.DataMemory, SocketFlags.None, CancellationToken.None).ConfigureAwait(false);
             _clientReader.Consume(n);
             ProxyMetrics.AddTransmitted(n);
         }
 
         _clientReader.Release();
-        await Tunnel.RunAsync(_client, upstream, _touch, ct).ConfigureAwait(false);
+        await Tunnel.RunAsync(_client, upstream, _touch).ConfigureAwait(false);
     }
 
     private async ValueTask RejectAsync(byte[] response)
