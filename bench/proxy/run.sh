@@ -49,10 +49,19 @@ cleanup() {
 trap cleanup EXIT
 
 echo "building (Release)…" >&2
-dotnet build -c Release src/Egress.Cli -v q -nologo >/dev/null
 dotnet build -c Release bench/proxy/Egress.Proxy.LoadBenchmarks -v q -nologo >/dev/null
 LOAD=(dotnet bench/proxy/Egress.Proxy.LoadBenchmarks/bin/Release/net10.0/Egress.Proxy.LoadBenchmarks.dll)
-CLI=(dotnet src/Egress.Cli/bin/Release/net10.0/egress-policy.dll)
+# The proxy as shipped: the Native AOT binary (EGRESS_BIN=path to reuse one; EGRESS_JIT=1 for the JIT build).
+if [ -n "${EGRESS_BIN:-}" ]; then
+  CLI=("$EGRESS_BIN")
+elif [ "${EGRESS_JIT:-0}" = 1 ]; then
+  dotnet build -c Release src/Egress.Cli -v q -nologo >/dev/null
+  CLI=(dotnet src/Egress.Cli/bin/Release/net10.0/egress-policy.dll)
+else
+  echo "publishing the Native AOT proxy (a few minutes the first time)…" >&2
+  dotnet publish src/Egress.Cli -c Release -r linux-x64 -p:PublishAot=true -o "$OUT/aot" -v q -nologo >/dev/null
+  CLI=("$OUT/aot/egress-policy")
+fi
 
 wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
 
@@ -60,7 +69,7 @@ wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev
 pids+=($!)
 
 if [[ " $PROXIES " == *" egress "* ]]; then
-  EGRESS_ALLOWLIST=127.0.0.1 EGRESS_LOG=0 "${CLI[@]}" proxy --listen "127.0.0.1:${PORT[egress]}" >"$work/egress.log" 2>&1 &
+  EGRESS_ALLOWLIST=127.0.0.1 "${CLI[@]}" proxy --listen "127.0.0.1:${PORT[egress]}" >"$work/egress.log" 2>&1 &
   PID[egress]=$!; pids+=($!)
 fi
 
@@ -110,7 +119,10 @@ proxy_arg() { if [ "$1" = direct ]; then echo direct; else echo "127.0.0.1:${POR
 record() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d.update(kind=sys.argv[2], proxy=sys.argv[3], clients=int(sys.argv[4])); print(json.dumps(d))' "$1" "$2" "$3" "$4" >>"$results"; }
 
 echo "warm-up…" >&2
-for p in $PROXIES; do "${LOAD[@]}" http --proxy "$(proxy_arg "$p")" --target "$target" -c 16 -d 2 >/dev/null; done
+for p in $PROXIES; do
+  "${LOAD[@]}" http --proxy "$(proxy_arg "$p")" --target "$target" -c 16 -d 2 >/dev/null
+  "${LOAD[@]}" connect --proxy "$(proxy_arg "$p")" --target "$target" -c 16 -d 2 >/dev/null
+done
 
 for kind in connect http; do
   for c in $CONCURRENCY; do

@@ -12,7 +12,7 @@ namespace Egress.Proxy.Forwarding;
 /// </summary>
 internal static class Tunnel
 {
-    private const int BufferSize = 64 * 1024;
+    private const int BufferSize = 256 * 1024;
 
     /// <summary>Relays until both sides are done or the sockets are shut down.</summary>
     public static async Task RunAsync(Socket client, Socket upstream, Action onActivity)
