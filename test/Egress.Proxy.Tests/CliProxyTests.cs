@@ -8,7 +8,8 @@ namespace Egress.Proxy.Tests;
 /// <summary>The real CLI: <c>proxy</c> (with libnss-wrapper name mapping, SIGTERM), <c>run</c> and <c>lock --from-events</c>.</summary>
 public sealed class CliProxyTests
 {
-    private const string NssWrapper = "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so";
+    private static readonly string NssWrapper = new[] { "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so", "/usr/lib/aarch64-linux-gnu/libnss_wrapper.so" }
+        .FirstOrDefault(File.Exists) ?? "libnss_wrapper.so (not installed)";
 
     [Fact]
     public async Task Proxy_NameMappedToPrivateAddress_IsDeniedUnlessNamedExactly()

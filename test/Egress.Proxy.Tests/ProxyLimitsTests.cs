@@ -67,7 +67,7 @@ public sealed class ProxyLimitsTests
         using var first = new TcpClient();
         await first.ConnectAsync(IPAddress.Loopback, proxy.Port);
         await first.GetStream().WriteAsync("GET http://exa"u8.ToArray());
-        for (int i = 0; i < 100 && proxy.Server.ActiveConnections == 0; i++)
+        for (int i = 0; i < 500 && proxy.Server.ActiveConnections == 0; i++)
         {
             await Task.Delay(20);
         }
