@@ -59,7 +59,8 @@ elif [ "${EGRESS_JIT:-0}" = 1 ]; then
   CLI=(dotnet src/Egress.Cli/bin/Release/net10.0/egress-policy.dll)
 else
   echo "publishing the Native AOT proxy (a few minutes the first time)…" >&2
-  dotnet publish src/Egress.Cli -c Release -r linux-x64 -p:PublishAot=true -p:RestorePackagesWithLockFile=false -o "$OUT/aot" -v q -nologo >/dev/null
+  # The RID-specific restore goes to a lock file under obj/, leaving the committed packages.lock.json alone.
+  dotnet publish src/Egress.Cli -c Release -r linux-x64 -p:PublishAot=true -p:NuGetLockFilePath=obj/packages.aot.lock.json -o "$OUT/aot" -v q -nologo >/dev/null
   CLI=("$OUT/aot/egress-policy")
 fi
 

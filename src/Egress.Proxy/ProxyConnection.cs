@@ -117,7 +117,6 @@ internal sealed partial class ProxyConnection : IDisposable
         }
         else if (_time.GetElapsedTime(Volatile.Read(ref _lastActivity), now) > _options.IdleTimeout)
         {
-            ProxyMetrics.Reject("idle_timeout");
             TimeOut(TimedOutIdle);
         }
     }
@@ -152,6 +151,7 @@ internal sealed partial class ProxyConnection : IDisposable
             }
             else
             {
+                ProxyMetrics.Reject("idle_timeout");
                 Abort();
             }
         }
