@@ -25,6 +25,8 @@ internal static class EgressCli
         root.Subcommands.Add(CheckCommand.Create(context));
         root.Subcommands.Add(LockCommand.Create(context));
         root.Subcommands.Add(VerifyVersionsCommand.Create(context));
+        root.Subcommands.Add(ProxyCommand.Create(context));
+        root.Subcommands.Add(RunCommand.Create(context));
         return root;
     }
 }

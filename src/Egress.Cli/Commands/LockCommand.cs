@@ -12,14 +12,23 @@ internal static class LockCommand
     {
         var file = new Option<string?>("--file") { Description = $"Lock file path (default: {EgressEnvironment.LockFile}, else the discovered file, else ./{EgressDefaults.LockFileName}).", HelpName = "PATH" };
         var diff = new Option<bool>("--diff") { Description = "Show drift between the allowlist and the lock file instead of writing; exit 3 on drift." };
+        var fromEvents = new Option<string?>("--from-events") { Description = "Propose tokens covering the hosts an audit run reached (journal .jsonl or egress-summary.json); writes only with --write or --file.", HelpName = "FILE" };
+        var write = new Option<bool>("--write") { Description = "With --from-events: write the proposal to the lock file." };
         var command = new Command("lock", "Write the lock file from the current allowlist (for review), or show drift with --diff.")
         {
             file,
             diff,
+            fromEvents,
+            write,
         };
-        command.SetAction(parse => Run(context, parse.GetValue(file), parse.GetValue(diff)));
+        command.SetAction(parse => parse.GetValue(fromEvents) is { } events
+            ? LockFromEvents.Run(context, events, parse.GetValue(file), parse.GetValue(write), DefaultPath(context))
+            : Run(context, parse.GetValue(file), parse.GetValue(diff)));
         return command;
     }
+
+    private static string DefaultPath(CliContext ctx)
+        => LockFile.Discover(ctx.ReadOptions(), ctx.WorkingDirectory).Path ?? ctx.FullPath(EgressDefaults.LockFileName);
 
     private static int Run(CliContext ctx, string? file, bool diff)
     {

@@ -1,0 +1,245 @@
+using System.Collections.Frozen;
+using System.Text.Json;
+using Egress.Policy.Destinations;
+using Egress.Policy.Events;
+using Egress.Policy.Summary;
+using Egress.Policy.Tokens;
+
+namespace Egress.Policy.Locking;
+
+/// <summary>
+/// Proposes an allowlist from what a run reached (an audit run's journal or summary): the smallest set of
+/// tokens covering every allowed and would-be-denied host, each as narrow as that allows. Hosts under one
+/// registrable domain share the longest common parent domain; never a bare TLD, public suffix or keyword;
+/// IPs become IP tokens; hosts that needed a special-purpose address, single-label names and hosts that
+/// are themselves suffixes become exact-host tokens. Denied events are not learned from.
+/// </summary>
+public static class PolicyLearner
+{
+    /// <summary>
+    /// Suffixes under which unrelated parties get names (hosting platforms), treated as public suffixes so
+    /// a learned token never spans tenants: <c>a.github.io</c> yields <c>a.github.io</c>, not <c>github.io</c>.
+    /// </summary>
+    public static readonly FrozenSet<string> SharedSuffixes = FrozenSet.Create(StringComparer.Ordinal,
+        "github.io", "githubusercontent.com", "gitlab.io", "herokuapp.com", "appspot.com", "azurewebsites.net", "cloudapp.net",
+        "blob.core.windows.net", "web.core.windows.net", "azureedge.net", "azurefd.net", "cloudfront.net", "amazonaws.com",
+        "s3.amazonaws.com", "elasticbeanstalk.com", "firebaseapp.com", "web.app", "pages.dev", "workers.dev", "r2.dev",
+        "vercel.app", "netlify.app", "fly.dev", "onrender.com", "ngrok.io", "ngrok-free.app", "trycloudflare.com",
+        "blogspot.com", "readthedocs.io", "glitch.me", "repl.co", "googleusercontent.com", "storage.googleapis.com");
+
+    /// <summary>Learns from events (ALLOW events, including audit-mode would-be denials).</summary>
+    public static LearnedPolicy Learn(IEnumerable<EgressEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var hosts = new Dictionary<string, bool>(StringComparer.Ordinal); // host -> needs an exact/IP token
+        var denied = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var evt in events)
+        {
+            if (evt.IsBlocked)
+            {
+                denied.Add(evt.Host);
+                continue;
+            }
+
+            bool exact = (evt.WouldDeny && evt.Reason.Contains(" resolved to ", StringComparison.Ordinal))
+                || (evt.Token?.StartsWith('=') ?? false);
+            hosts[evt.Host] = hosts.GetValueOrDefault(evt.Host) || exact;
+        }
+
+        denied.ExceptWith(hosts.Keys);
+        return Learn(hosts, denied.Count);
+    }
+
+    /// <summary>
+    /// Learns from a journal (<c>EGRESS_EVENTS_FILE</c>, JSON lines) or an <c>egress-summary.json</c>.
+    /// </summary>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    /// <exception cref="InvalidDataException">The file is neither a journal nor a summary.</exception>
+    public static LearnedPolicy LearnFromFile(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"no such file: {path}", path);
+        }
+
+        if (!path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) && TryReadSummary(path) is { } summary)
+        {
+            var events = new List<EgressEvent>();
+            foreach (var h in summary.UniqueAllowedHosts.Hosts)
+            {
+                events.Add(new EgressEvent { Action = "ALLOW", Host = h.Host });
+            }
+
+            foreach (var h in summary.UniqueWouldBlockHosts.Hosts)
+            {
+                // The reason of a would-be denial is only in the recent events; keep it when it is there.
+                var recent = summary.RecentEvents.LastOrDefault(e => e.Host == h.Host && e.WouldDeny);
+                events.Add(recent ?? new EgressEvent { Action = "ALLOW", Host = h.Host, WouldDeny = true });
+            }
+
+            foreach (var h in summary.UniqueBlockedHosts.Hosts)
+            {
+                events.Add(new EgressEvent { Action = "DENY", Host = h.Host });
+            }
+
+            return Learn(events);
+        }
+
+        var journal = new List<EgressEvent>();
+        var result = EventJournal.Read(path, journal.Add);
+        if (journal.Count == 0 && result.SkippedLines > 0)
+        {
+            throw new InvalidDataException($"{path} is neither an egress journal (JSON lines) nor an egress-summary.json");
+        }
+
+        return Learn(journal);
+    }
+
+    /// <summary>
+    /// The registrable-looking domain of <paramref name="host"/>: one label under a shared suffix or under a
+    /// two-letter country code with a short second level (<c>co.uk</c>), else the last two labels.
+    /// Null when the host is itself a suffix (or has a single label).
+    /// </summary>
+    public static string? RegistrableDomain(string host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        var labels = host.Split('.');
+        for (int i = 1; i < labels.Length; i++)
+        {
+            if (SharedSuffixes.Contains(string.Join('.', labels[i..])))
+            {
+                return string.Join('.', labels[(i - 1)..]);
+            }
+        }
+
+        if (SharedSuffixes.Contains(host))
+        {
+            return null;
+        }
+
+        int keep = labels.Length >= 2 && labels[^1].Length == 2 && labels[^2].Length <= 3 ? 3 : 2;
+        return labels.Length < keep ? null : string.Join('.', labels[^keep..]);
+    }
+
+    private static LearnedPolicy Learn(Dictionary<string, bool> hosts, int deniedIgnored)
+    {
+        var tokens = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+        var skipped = new List<string>();
+        var groups = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+
+        void Add(string token, string host)
+        {
+            if (!EgressToken.TryParse(token, out _, out _))
+            {
+                skipped.Add(host);
+                return;
+            }
+
+            if (!tokens.TryGetValue(token, out var covered))
+            {
+                tokens[token] = covered = new SortedSet<string>(StringComparer.Ordinal);
+            }
+
+            covered.Add(host);
+        }
+
+        foreach (var (raw, needsExact) in hosts)
+        {
+            if (raw == EventStatistics.OtherHosts || !HostCanonicalizer.TryCanonicalize(raw, out var host, out var address, out _))
+            {
+                skipped.Add(raw);
+                continue;
+            }
+
+            if (address is not null)
+            {
+                Add(host.Trim('[', ']'), host);
+            }
+            else if (needsExact || RegistrableDomain(host) is not { } registrable)
+            {
+                Add("=" + host, host);
+            }
+            else
+            {
+                if (!groups.TryGetValue(registrable, out var members))
+                {
+                    groups[registrable] = members = [];
+                }
+
+                members.Add(host);
+            }
+        }
+
+        foreach (var members in groups.Values)
+        {
+            string common = CommonParent(members);
+            foreach (var host in members)
+            {
+                Add(common, host);
+            }
+        }
+
+        return new LearnedPolicy
+        {
+            Tokens = [.. tokens.Select(t => new LearnedToken(t.Key, [.. t.Value]))],
+            Skipped = [.. skipped.Order(StringComparer.Ordinal)],
+            DeniedHostsIgnored = deniedIgnored,
+        };
+    }
+
+    /// <summary>The longest label-aligned suffix shared by all hosts (they share a registrable domain).</summary>
+    private static string CommonParent(List<string> hosts)
+    {
+        var first = hosts[0].Split('.');
+        int common = first.Length;
+        foreach (var host in hosts.Skip(1))
+        {
+            var labels = host.Split('.');
+            int n = 0;
+            while (n < common && n < labels.Length && labels[^(n + 1)] == first[^(n + 1)])
+            {
+                n++;
+            }
+
+            common = n;
+        }
+
+        return string.Join('.', first[^common..]);
+    }
+
+    private static EgressSummary? TryReadSummary(string path)
+    {
+        try
+        {
+            var text = File.ReadAllText(path);
+            if (!text.TrimStart().StartsWith('{') || !text.Contains("\"unique_allowed_hosts\"", StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            return JsonSerializer.Deserialize(text, EgressJsonContext.Default.EgressSummary);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>What <see cref="PolicyLearner"/> proposes.</summary>
+public sealed record LearnedPolicy
+{
+    /// <summary>Proposed tokens (sorted) with the hosts each covers.</summary>
+    public IReadOnlyList<LearnedToken> Tokens { get; init; } = [];
+
+    /// <summary>Hosts that could not be turned into a token (e.g. not canonicalisable).</summary>
+    public IReadOnlyList<string> Skipped { get; init; } = [];
+
+    /// <summary>Distinct hosts seen only in denied events (not learned: run in audit mode to learn them).</summary>
+    public int DeniedHostsIgnored { get; init; }
+}
+
+/// <summary>A proposed token and the hosts it covers.</summary>
+/// <param name="Token">The token.</param>
+/// <param name="Hosts">Hosts that led to it.</param>
+public sealed record LearnedToken(string Token, IReadOnlyList<string> Hosts);

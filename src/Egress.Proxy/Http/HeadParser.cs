@@ -1,0 +1,203 @@
+using System.Text;
+
+namespace Egress.Proxy.Http;
+
+/// <summary>
+/// Strict HTTP/1.x head parsing (RFC 9112): CRLF line endings only, no obs-fold, no whitespace before the
+/// colon, field names of token characters, no control characters in values, bounded field count.
+/// Anything else is rejected rather than guessed at: a proxy that reads a message differently from the
+/// server behind it invites request smuggling.
+/// </summary>
+internal static class HeadParser
+{
+    private static ReadOnlySpan<byte> Crlf => "\r\n"u8;
+
+    /// <summary>Parses a request head (<paramref name="head"/> ends with CRLF CRLF).</summary>
+    public static HttpHead ParseRequest(ReadOnlySpan<byte> head, int maxHeaderCount)
+    {
+        int lineEnd = head.IndexOf(Crlf);
+        var line = head[..lineEnd];
+        int sp1 = line.IndexOf((byte)' ');
+        int sp2 = sp1 < 0 ? -1 : line[(sp1 + 1)..].IndexOf((byte)' ');
+        if (sp1 <= 0 || sp2 <= 0)
+        {
+            throw new HeadParseException(400, "malformed request line");
+        }
+
+        sp2 += sp1 + 1;
+        var method = line[..sp1];
+        var target = line[(sp1 + 1)..sp2];
+        var version = line[(sp2 + 1)..];
+        if (!IsToken(method))
+        {
+            throw new HeadParseException(400, "malformed method");
+        }
+
+        foreach (byte b in target)
+        {
+            if (b is <= 0x20 or >= 0x7F)
+            {
+                throw new HeadParseException(400, "malformed request target");
+            }
+        }
+
+        int minor = ParseVersion(version, 400);
+        return new HttpHead
+        {
+            First = Encoding.ASCII.GetString(method),
+            Second = Encoding.ASCII.GetString(target),
+            Third = Encoding.ASCII.GetString(version),
+            MinorVersion = minor,
+            Headers = ParseFields(head[(lineEnd + 2)..], maxHeaderCount, 400),
+        };
+    }
+
+    /// <summary>Parses a response head; failures carry status 502.</summary>
+    public static HttpHead ParseResponse(ReadOnlySpan<byte> head, int maxHeaderCount)
+    {
+        int lineEnd = head.IndexOf(Crlf);
+        var line = head[..lineEnd];
+        if (line.Length < 12 || line[8] != (byte)' ' || (line.Length > 12 && line[12] != (byte)' '))
+        {
+            throw new HeadParseException(502, "malformed status line from destination");
+        }
+
+        int minor = ParseVersion(line[..8], 502);
+        var code = line[9..12];
+        foreach (byte b in code)
+        {
+            if (!char.IsAsciiDigit((char)b))
+            {
+                throw new HeadParseException(502, "malformed status code from destination");
+            }
+        }
+
+        var reason = line.Length > 13 ? line[13..] : [];
+        foreach (byte b in reason)
+        {
+            if (b is < 0x20 and not 0x09 or 0x7F)
+            {
+                throw new HeadParseException(502, "malformed reason phrase from destination");
+            }
+        }
+
+        return new HttpHead
+        {
+            First = Encoding.ASCII.GetString(line[..8]),
+            Second = Encoding.ASCII.GetString(code),
+            Third = Encoding.Latin1.GetString(reason),
+            MinorVersion = minor,
+            Headers = ParseFields(head[(lineEnd + 2)..], maxHeaderCount, 502),
+        };
+    }
+
+    /// <summary>Whether every byte is an RFC 9110 token character.</summary>
+    public static bool IsToken(ReadOnlySpan<byte> s)
+    {
+        if (s.IsEmpty)
+        {
+            return false;
+        }
+
+        foreach (byte b in s)
+        {
+            if (!(char.IsAsciiLetterOrDigit((char)b) || "!#$%&'*+-.^_`|~"u8.Contains(b)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static int ParseVersion(ReadOnlySpan<byte> version, int status)
+    {
+        if (version.SequenceEqual("HTTP/1.1"u8))
+        {
+            return 1;
+        }
+
+        if (version.SequenceEqual("HTTP/1.0"u8))
+        {
+            return 0;
+        }
+
+        if (version.Length == 8 && version.StartsWith("HTTP/"u8) && char.IsAsciiDigit((char)version[5]) && version[6] == (byte)'.' && char.IsAsciiDigit((char)version[7]))
+        {
+            throw new HeadParseException(status == 400 ? 505 : status, "unsupported HTTP version");
+        }
+
+        throw new HeadParseException(status, "malformed HTTP version");
+    }
+
+    private static List<HeaderField> ParseFields(ReadOnlySpan<byte> fields, int maxCount, int status)
+    {
+        var result = new List<HeaderField>(Math.Min(16, maxCount));
+        while (true)
+        {
+            int end = fields.IndexOf(Crlf);
+            var line = fields[..end];
+            fields = fields[(end + 2)..];
+            if (line.IsEmpty)
+            {
+                return result;
+            }
+
+            if (line[0] is (byte)' ' or (byte)'\t')
+            {
+                throw new HeadParseException(status, "obsolete line folding is not accepted");
+            }
+
+            int colon = line.IndexOf((byte)':');
+            if (colon <= 0 || !IsToken(line[..colon]))
+            {
+                throw new HeadParseException(status, "malformed header field name");
+            }
+
+            var value = line[(colon + 1)..].Trim(" \t"u8);
+            foreach (byte b in value)
+            {
+                if (b is < 0x20 and not 0x09 or 0x7F)
+                {
+                    throw new HeadParseException(status, "control character in header field value");
+                }
+            }
+
+            if (result.Count == maxCount)
+            {
+                throw new HeadParseException(status == 400 ? 431 : status, "too many header fields");
+            }
+
+            result.Add(new HeaderField(Encoding.ASCII.GetString(line[..colon]), Encoding.Latin1.GetString(value)));
+        }
+    }
+
+    /// <summary>
+    /// Checks that <paramref name="head"/> uses CRLF only (no bare CR or LF); returns the index just past
+    /// CRLF CRLF. Assumes the terminator is present.
+    /// </summary>
+    public static void CheckLineEndings(ReadOnlySpan<byte> head, int status)
+    {
+        for (int i = 0; i < head.Length; i++)
+        {
+            byte b = head[i];
+            if (b == (byte)'\r')
+            {
+                if (i + 1 >= head.Length || head[i + 1] != (byte)'\n')
+                {
+                    throw new HeadParseException(status, "bare CR in message head");
+                }
+
+                i++;
+            }
+            else if (b == (byte)'\n')
+            {
+                throw new HeadParseException(status, "bare LF in message head");
+            }
+            else if (b == 0)
+            {
+                throw new HeadParseException(status, "NUL in message head");
+            }
+        }
+    }
+}

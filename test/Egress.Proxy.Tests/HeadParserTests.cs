@@ -1,0 +1,116 @@
+using System.Text;
+using CsCheck;
+using Egress.Proxy.Http;
+
+namespace Egress.Proxy.Tests;
+
+public sealed class HeadParserTests
+{
+    private static HttpHead Parse(string head)
+    {
+        var bytes = Encoding.Latin1.GetBytes(head);
+        HeadParser.CheckLineEndings(bytes, 400);
+        return HeadParser.ParseRequest(bytes, 128);
+    }
+
+    [Fact]
+    public void ParseRequest_ValidHead_ReadsStartLineAndFields()
+    {
+        var head = Parse("GET http://example.com/x HTTP/1.1\r\nHost: example.com\r\nX-Empty:\r\nX-Pad: \t v \t\r\n\r\n");
+
+        Assert.Equal("GET", head.First);
+        Assert.Equal("http://example.com/x", head.Second);
+        Assert.Equal(1, head.MinorVersion);
+        Assert.Equal(["Host", "X-Empty", "X-Pad"], head.Headers.Select(h => h.Name));
+        Assert.Equal(string.Empty, head.Get("x-empty"));
+        Assert.Equal("v", head.Get("X-PAD"));
+    }
+
+    [Theory]
+    [InlineData("GET  http://a/ HTTP/1.1\r\n\r\n", 400)]
+    [InlineData("GET http://a/ HTTP/1.1 \r\n\r\n", 400)]
+    [InlineData("G(T http://a/ HTTP/1.1\r\n\r\n", 400)]
+    [InlineData("GET http://a/\u0080 HTTP/1.1\r\n\r\n", 400)]
+    [InlineData("GET http://a/ HTTP/1.1\r\nX-A: 1\r\n\tfold\r\n\r\n", 400)]
+    [InlineData("GET http://a/ HTTP/1.1\r\n: empty-name\r\n\r\n", 400)]
+    [InlineData("GET http://a/ HTTP/1.1\r\nX A: 1\r\n\r\n", 400)]
+    [InlineData("GET http://a/ HTTP/1.1\r\nX-A: 1\u0001\r\n\r\n", 400)]
+    [InlineData("GET http://a/ HTTP/1.1\r\nX-A: 1\rX\r\n\r\n", 400)]
+    [InlineData("GET http://a/ HTTP/1.1\r\nX-A: \0\r\n\r\n", 400)]
+    [InlineData("GET http://a/ HTTP/3.0\r\n\r\n", 505)]
+    [InlineData("GET http://a/ http/1.1\r\n\r\n", 400)]
+    public void ParseRequest_MalformedHead_IsRejectedWithStatus(string head, int status)
+    {
+        var ex = Assert.Throws<HeadParseException>(() => Parse(head));
+
+        Assert.Equal(status, ex.Status);
+    }
+
+    [Fact]
+    public void ParseRequest_TooManyFields_Is431()
+    {
+        var head = "GET http://a/ HTTP/1.1\r\n" + string.Concat(Enumerable.Range(0, 129).Select(i => $"X-{i}: v\r\n")) + "\r\n";
+
+        Assert.Equal(431, Assert.Throws<HeadParseException>(() => Parse(head)).Status);
+    }
+
+    [Fact]
+    public void ParseRequest_ArbitraryBytes_OnlyEverThrowsHeadParseException()
+    {
+        Gen.Byte.Array[0, 200].Sample(bytes =>
+        {
+            var head = bytes.Concat("\r\n\r\n"u8.ToArray()).ToArray();
+            try
+            {
+                HeadParser.CheckLineEndings(head, 400);
+                var parsed = HeadParser.ParseRequest(head, 128);
+                return parsed.Headers.All(h => h.Value.All(c => c >= ' ' || c == '\t'));
+            }
+            catch (HeadParseException)
+            {
+                return true;
+            }
+        }, iter: 5000);
+    }
+
+    [Fact]
+    public void ParseRequest_GeneratedFields_RoundTripNamesAndTrimmedValues()
+    {
+        var name = Gen.Char["abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!#$%&'*+^`|~"].Array[1, 20].Select(a => new string(a));
+        var value = Gen.Char[" \tabcXYZ0123456789:;,/\"()<>@[]{}?=\u00e9"].Array[0, 40].Select(a => new string(a));
+        Gen.Select(name, value).Array[0, 10].Sample(fields =>
+        {
+            var text = "GET http://a/ HTTP/1.1\r\n" + string.Concat(fields.Select(f => $"{f.Item1}: {f.Item2}\r\n")) + "\r\n";
+            var head = Parse(text);
+            return head.Headers.Select(h => (h.Name, h.Value)).SequenceEqual(fields.Select(f => (f.Item1, f.Item2.Trim(' ', '\t'))));
+        }, iter: 2000);
+    }
+
+    [Theory]
+    [InlineData("example.com:443", true)]
+    [InlineData("127.0.0.1:8080", true)]
+    [InlineData("[::1]:443", true)]
+    [InlineData("example.com", false)]
+    [InlineData("example.com:", false)]
+    [InlineData(":443", false)]
+    [InlineData("example.com:0", false)]
+    [InlineData("example.com:65536", false)]
+    [InlineData("example.com:+443", false)]
+    [InlineData("::1:443", false)]
+    [InlineData("[::1]x:443", false)]
+    [InlineData("user@example.com:443", false)]
+    [InlineData("example.com/x:443", false)]
+    [InlineData("http://example.com:443", false)]
+    public void AuthorityForm_AcceptsOnlyHostPort(string target, bool expected)
+        => Assert.Equal(expected, AuthorityForm.IsHostPort(target));
+
+    [Fact]
+    public void AuthorityForm_NeverAcceptsTargetsWithPathOrUserinfoCharacters()
+    {
+        Gen.String.Sample(s =>
+        {
+            bool accepted = AuthorityForm.IsHostPort(s + ":443");
+            return !accepted || s.IndexOfAny(['/', '?', '#', '@', '\\']) < 0;
+        }, iter: 5000);
+    }
+}
