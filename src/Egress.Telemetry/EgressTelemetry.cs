@@ -33,7 +33,7 @@ public sealed class EgressTelemetry : IDisposable
 
         if (options.PrometheusEnabled)
         {
-            _collector = new MetricsCollector(options.MeterPrefix);
+            _collector = new MetricsCollector(options.MeterPrefix, options.InstrumentFilter);
             try
             {
                 _server = new PrometheusHttpServer(_collector, options.PrometheusAddress, options.PrometheusPort);

@@ -52,6 +52,9 @@ public sealed record EgressTelemetryOptions
     /// <summary>Meters whose name starts with this are exported.</summary>
     public string MeterPrefix { get; init; } = Policy.Telemetry.EgressMetricNames.MeterPrefix;
 
+    /// <summary>Further restricts the instruments the Prometheus endpoint collects (tests isolate their own meters).</summary>
+    internal Func<System.Diagnostics.Metrics.Instrument, bool>? InstrumentFilter { get; init; }
+
     /// <summary>Values that were not understood; the safe default was kept.</summary>
     public ImmutableArray<string> Warnings { get; init; } = [];
 

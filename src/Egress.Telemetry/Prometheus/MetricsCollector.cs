@@ -15,12 +15,20 @@ public sealed class MetricsCollector : IDisposable
     private readonly List<InstrumentAggregator> _instruments = [];
     private readonly Lock _collectGate = new();
     private readonly string _prefix;
+    private readonly Func<Instrument, bool>? _include;
 
     /// <summary>Starts listening.</summary>
     /// <param name="meterPrefix">Meters whose name starts with this are collected.</param>
     public MetricsCollector(string meterPrefix = EgressMetricNames.MeterPrefix)
+        : this(meterPrefix, null)
+    {
+    }
+
+    /// <summary>Starts listening to the instruments <paramref name="include"/> accepts (tests isolate their own meters).</summary>
+    internal MetricsCollector(string meterPrefix, Func<Instrument, bool>? include)
     {
         _prefix = meterPrefix;
+        _include = include;
         _listener.InstrumentPublished = OnInstrumentPublished;
         _listener.MeasurementsCompleted = OnMeasurementsCompleted;
         _listener.SetMeasurementEventCallback<byte>(static (i, v, t, s) => Record(s, v, t));
@@ -88,7 +96,7 @@ public sealed class MetricsCollector : IDisposable
 
     private void OnInstrumentPublished(Instrument instrument, MeterListener listener)
     {
-        if (!instrument.Meter.Name.StartsWith(_prefix, StringComparison.Ordinal))
+        if (!instrument.Meter.Name.StartsWith(_prefix, StringComparison.Ordinal) || (_include is not null && !_include(instrument)))
         {
             return;
         }
