@@ -54,8 +54,9 @@ public sealed class EgressTelemetry : IDisposable
                 _eventListener = options.OtlpProtocol == OtlpExporterProtocol.Grpc ? new OtlpEventSourceListener(_reporter) : null;
                 _meterProvider = OtlpMetricsExport.Start(options, _reporter);
             }
-            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or NotSupportedException)
+            catch (Exception ex)
             {
+                // Whatever goes wrong in the exporter's setup, the program and its decisions carry on.
                 log.Warn($"cannot start OTLP metrics export to {options.OtlpEndpoint} ({ex.Message}); continuing without it");
             }
         }
@@ -81,11 +82,12 @@ public sealed class EgressTelemetry : IDisposable
     /// <c>EGRESS_PROM_HOST</c> and the standard <c>OTEL_*</c> variables from the process environment.
     /// </summary>
     /// <param name="options">The policy configuration.</param>
-    /// <param name="log">Where warnings go (stderr when null), in the policy's log level and format.</param>
-    public static EgressTelemetry Start(EgressOptions options, TextWriter? log = null)
+    /// <param name="log">Where warnings go (stderr when null), in the policy's log format.</param>
+    /// <param name="environment">Variable lookup for <c>EGRESS_PROM_HOST</c> and <c>OTEL_*</c>; the process environment when null.</param>
+    public static EgressTelemetry Start(EgressOptions options, TextWriter? log = null, Func<string, string?>? environment = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new EgressTelemetry(EgressTelemetryOptions.From(options), new EventLogWriter(log ?? Console.Error, Math.Max(1, options.LogLevel), options.LogFormat));
+        return new EgressTelemetry(EgressTelemetryOptions.From(options, environment), new EventLogWriter(log ?? Console.Error, Math.Max(1, options.LogLevel), options.LogFormat));
     }
 
     /// <summary>Starts what <paramref name="options"/> asks for.</summary>

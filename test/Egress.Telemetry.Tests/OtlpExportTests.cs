@@ -4,6 +4,7 @@ using Egress.Policy.Configuration;
 
 namespace Egress.Telemetry.Tests;
 
+[Collection(ProcessWideListeners.Name)]
 public class OtlpExportTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
