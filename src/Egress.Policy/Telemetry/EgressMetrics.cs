@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 
 namespace Egress.Policy.Telemetry;
 
@@ -76,18 +77,10 @@ public sealed class EgressMetrics : IDisposable
     /// <param name="source">Enforcement point.</param>
     public void RecordDuration(long startTimestamp, in EgressDecision decision, string source)
     {
-        if (startTimestamp == 0 || !_duration.Enabled)
+        if (startTimestamp != 0 && _duration.Enabled)
         {
-            return;
+            RecordDurationCore(startTimestamp, decision.Allowed, source);
         }
-
-        double seconds = Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds;
-        var tags = new TagList
-        {
-            { EgressMetricNames.ActionTag, decision.Allowed ? "allow" : "deny" },
-            { EgressMetricNames.SourceTag, _sources.Admit(source) },
-        };
-        _duration.Record(seconds, in tags);
     }
 
     /// <summary>Counts one decision on the allowed, blocked and would-block counters.</summary>
@@ -95,28 +88,22 @@ public sealed class EgressMetrics : IDisposable
     /// <param name="source">Enforcement point.</param>
     public void RecordDecision(in EgressDecision decision, string source)
     {
+        // Only Enabled checks here: tag lists are large structs whose zeroing would cost every decision.
         if (decision.Allowed)
         {
             if (_allowed.Enabled)
             {
-                var tags = new TagList
-                {
-                    { EgressMetricNames.SourceTag, _sources.Admit(source) },
-                    { EgressMetricNames.TokenTag, decision.MatchedToken is { } token ? _tokens.Admit(token) : EgressMetricNames.None },
-                };
-                _allowed.Add(1, in tags);
+                AddAllowed(decision.MatchedToken, source);
             }
 
             if (decision.WouldDeny && _wouldBlock.Enabled)
             {
-                var tags = DenialTags(decision, source);
-                _wouldBlock.Add(1, in tags);
+                AddDenial(_wouldBlock, decision.Outcome, decision.DestinationHost, source);
             }
         }
         else if (_blocked.Enabled)
         {
-            var tags = DenialTags(decision, source);
-            _blocked.Add(1, in tags);
+            AddDenial(_blocked, decision.Outcome, decision.DestinationHost, source);
         }
     }
 
@@ -140,10 +127,38 @@ public sealed class EgressMetrics : IDisposable
     };
 
     // Tags are added in ordinal order of their names, which lets exporters find the series without sorting.
-    private TagList DenialTags(in EgressDecision decision, string source) => new()
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RecordDurationCore(long startTimestamp, bool allowed, string source)
     {
-        { EgressMetricNames.OutcomeTag, OutcomeName(decision.Outcome) },
-        { EgressMetricNames.SourceTag, _sources.Admit(source) },
-        { EgressMetricNames.HostTag, decision.DestinationHost is { } host ? _hosts.Admit(host) : EgressMetricNames.InvalidHost },
-    };
+        double seconds = Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds;
+        var tags = new TagList
+        {
+            { EgressMetricNames.ActionTag, allowed ? "allow" : "deny" },
+            { EgressMetricNames.SourceTag, _sources.Admit(source) },
+        };
+        _duration.Record(seconds, in tags);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void AddAllowed(string? token, string source)
+    {
+        var tags = new TagList
+        {
+            { EgressMetricNames.SourceTag, _sources.Admit(source) },
+            { EgressMetricNames.TokenTag, token is null ? EgressMetricNames.None : _tokens.Admit(token) },
+        };
+        _allowed.Add(1, in tags);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void AddDenial(Counter<long> counter, EgressOutcome outcome, string? host, string source)
+    {
+        var tags = new TagList
+        {
+            { EgressMetricNames.OutcomeTag, OutcomeName(outcome) },
+            { EgressMetricNames.SourceTag, _sources.Admit(source) },
+            { EgressMetricNames.HostTag, host is null ? EgressMetricNames.InvalidHost : _hosts.Admit(host) },
+        };
+        counter.Add(1, in tags);
+    }
 }
