@@ -17,6 +17,11 @@ internal sealed class InstrumentAggregator
     private readonly Dictionary<SeriesKey, MetricSeries>.AlternateLookup<TagSpan> _lookup;
     private readonly Aggregation _aggregation;
 
+    // The series used last, matched by reference: tag names are constants and capped tag values are the
+    // admitted instances, so a repeated label set is found without hashing strings.
+    private readonly MetricSeries?[] _recent = new MetricSeries?[8];
+    private int _recentNext;
+
     public InstrumentAggregator(Instrument instrument)
     {
         Instrument = instrument;
@@ -78,6 +83,7 @@ internal sealed class InstrumentAggregator
             lock (_gate)
             {
                 _series.Clear();
+                Array.Clear(_recent);
             }
         }
     }
@@ -116,7 +122,41 @@ internal sealed class InstrumentAggregator
         return [.. bounds.Where(double.IsFinite).Distinct()];
     }
 
+    private static bool SameReferences(SeriesKey key, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        if (key.Names.Length != tags.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < tags.Length; i++)
+        {
+            if (!ReferenceEquals(key.Names[i], tags[i].Key) || !ReferenceEquals(key.Values[i], tags[i].Value))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private MetricSeries Find(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        foreach (var recent in _recent)
+        {
+            if (recent is not null && SameReferences(recent.Key, tags))
+            {
+                return recent;
+            }
+        }
+
+        var series = Lookup(tags);
+        _recent[_recentNext] = series;
+        _recentNext = (_recentNext + 1) % _recent.Length;
+        return series;
+    }
+
+    private MetricSeries Lookup(ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
         if (SeriesKey.IsCanonical(tags))
         {

@@ -69,8 +69,8 @@ internal sealed class SeriesKey
         var hash = default(HashCode);
         foreach (var tag in canonicalTags)
         {
-            hash.Add(tag.Key, StringComparer.Ordinal);
-            hash.Add((string)tag.Value!, StringComparer.Ordinal);
+            hash.Add(tag.Key);
+            hash.Add((string)tag.Value!);
         }
 
         return hash.ToHashCode();
@@ -81,8 +81,8 @@ internal sealed class SeriesKey
         var hash = default(HashCode);
         for (int i = 0; i < names.Length; i++)
         {
-            hash.Add(names[i], StringComparer.Ordinal);
-            hash.Add(values[i], StringComparer.Ordinal);
+            hash.Add(names[i]);
+            hash.Add(values[i]);
         }
 
         return hash.ToHashCode();
