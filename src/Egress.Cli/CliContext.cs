@@ -1,5 +1,8 @@
 using Egress.Policy;
 using Egress.Policy.Configuration;
+using Egress.Policy.Verification;
+using Egress.Telemetry;
+using Egress.Telemetry.Ci;
 
 namespace Egress.Cli;
 
@@ -10,6 +13,8 @@ namespace Egress.Cli;
 /// <param name="WorkingDirectory">Directory relative paths and lock discovery start from.</param>
 internal sealed record CliContext(TextWriter Out, TextWriter Error, Func<string, string?> Environment, string WorkingDirectory)
 {
+    private EgressTelemetry? _telemetry;
+
     /// <summary>The real process surroundings.</summary>
     public static CliContext FromProcess() => new(Console.Out, Console.Error, System.Environment.GetEnvironmentVariable, Directory.GetCurrentDirectory());
 
@@ -30,7 +35,30 @@ internal sealed record CliContext(TextWriter Out, TextWriter Error, Func<string,
             o = o with { LockFile = Path.GetFullPath(lockFile, WorkingDirectory) };
         }
 
+        // Metrics exporters (EGRESS_PROM_ENABLE / EGRESS_OTEL_ENABLE), once per invocation; stopped by StopTelemetry.
+        _telemetry ??= EgressTelemetry.Start(o, Error, Environment);
         return EgressPolicy.Create(o, Error);
+    }
+
+    /// <summary>Stops the exporters <see cref="CreatePolicy"/> started (OTLP exports a last time).</summary>
+    public void StopTelemetry() => Interlocked.Exchange(ref _telemetry, null)?.Dispose();
+
+    /// <summary>Writes the verification gauges for the textfile collector when <c>EGRESS_PROM_TEXTFILE_DIR</c> is set.</summary>
+    public void WriteVerificationMetrics(VerificationResult result)
+    {
+        if (Environment(EgressTelemetryEnvironment.PromTextfileDir) is not { Length: > 0 } dir)
+        {
+            return;
+        }
+
+        try
+        {
+            CiMetricsTextFile.WriteVerification(FullPath(dir), result, CiJobLabels.From(Environment));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Error.WriteLine($"egress-policy: warning: cannot write verification metrics to {dir}: {ex.Message}");
+        }
     }
 
     /// <summary>Resolves <paramref name="path"/> against <see cref="WorkingDirectory"/>.</summary>

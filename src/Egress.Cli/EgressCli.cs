@@ -12,7 +12,14 @@ internal static class EgressCli
         var root = BuildRoot(context);
         var parse = root.Parse(args);
         var config = new InvocationConfiguration { Output = context.Out, Error = context.Error, EnableDefaultExceptionHandler = true };
-        return await parse.InvokeAsync(config).ConfigureAwait(false);
+        try
+        {
+            return await parse.InvokeAsync(config).ConfigureAwait(false);
+        }
+        finally
+        {
+            context.StopTelemetry();
+        }
     }
 
     /// <summary>The root command with the seed's flags and every subcommand.</summary>

@@ -161,7 +161,9 @@ public sealed class EgressPolicy : IDisposable
     /// <summary>Decides <paramref name="destination"/> and records the event.</summary>
     public EgressDecision Evaluate(string? destination, string source)
     {
+        long started = Events.Metrics?.StartTimestamp() ?? 0;
         var decision = Decide(destination);
+        Events.Metrics?.RecordDuration(started, decision, source);
         Events.Record(decision, source, destination);
         return decision;
     }
@@ -169,7 +171,9 @@ public sealed class EgressPolicy : IDisposable
     /// <summary>Decides a canonical destination and records the event.</summary>
     public EgressDecision Evaluate(in Destination destination, string source)
     {
+        long started = Events.Metrics?.StartTimestamp() ?? 0;
         var decision = Decide(destination);
+        Events.Metrics?.RecordDuration(started, decision, source);
         Events.Record(decision, source);
         return decision;
     }

@@ -58,6 +58,7 @@ internal static class SeedFlags
         if (verify)
         {
             WriteVerification(ctx, policy.Options, result!, events!);
+            ctx.WriteVerificationMetrics(result!);
             exit = result!.ExitCode;
         }
 

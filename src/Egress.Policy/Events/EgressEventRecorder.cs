@@ -39,6 +39,9 @@ public sealed class EgressEventRecorder : IDisposable
     /// <summary>Journal, if any.</summary>
     public EventJournal? Journal { get; }
 
+    /// <summary>Instruments that count recorded decisions (<see cref="Telemetry.EgressMetrics.Shared"/> by default; <see langword="null"/> for none).</summary>
+    public Telemetry.EgressMetrics? Metrics { get; set; } = Telemetry.EgressMetrics.Shared;
+
     /// <summary>ALLOW events (including audit-mode would-be denials).</summary>
     public long AllowedTotal => Interlocked.Read(ref _allowed);
 
@@ -57,6 +60,7 @@ public sealed class EgressEventRecorder : IDisposable
     /// <param name="rawInput">What was asked, used as the host when it could not be canonicalised.</param>
     public EgressEvent Record(in EgressDecision decision, string source, string? rawInput = null)
     {
+        Metrics?.RecordDecision(decision, source);
         var evt = new EgressEvent
         {
             Timestamp = _time.GetUtcNow().ToUnixTimeMilliseconds(),
