@@ -27,7 +27,7 @@ summary=$(mktemp -d)/egress-summary.json
 set +e
 EGRESS_ALLOWLIST="127.0.0.1" "${cli[@]}" run --summary-out "$summary" -- sh -c "
   curl -sS -o /dev/null -w 'allowed  http://127.0.0.1:$port/  -> HTTP %{http_code}\n' http://127.0.0.1:$port/
-  curl -sS -o /dev/null -w 'denied   https://evil.example/  -> proxy answered %{http_code}\n' https://evil.example/ 2>/dev/null
+  curl -sS -o /dev/null -w 'denied   https://evil.example/  -> proxy answered %{http_connect}\n' https://evil.example/ 2>/dev/null
   exit 0"
 code=$?
 set -e

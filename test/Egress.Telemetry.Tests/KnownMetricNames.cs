@@ -40,13 +40,15 @@ internal static partial class KnownMetricNames
         var (enforcing, metricsA) = TestPolicies.Create("example.com");
         var (audit, metricsB) = TestPolicies.Create("example.com", enforce: false);
         using var proxyMeter = new Meter("Egress.Proxy");
-        proxyMeter.CreateObservableUpDownCounter("egress.proxy.active_tunnels", () => 1, "{tunnel}");
-        var bytes = proxyMeter.CreateCounter<long>("egress.proxy.bytes", "By");
+        // The same names, units and tags as src/Egress.Proxy/ProxyMetrics.cs (checked end to end by ProxyMetricsEndpointTests).
+        var tunnels = proxyMeter.CreateUpDownCounter<long>("egress.proxy.tunnels.active", "{tunnel}");
+        var bytes = proxyMeter.CreateCounter<long>("egress.proxy.transferred", "By");
         using var collector = TestPolicies.CollectorFor(metricsA.Meter, metricsB.Meter, proxyMeter);
         enforcing.Evaluate("https://example.com/", "check");
         enforcing.Evaluate("https://evil.test/", "check");
         audit.Evaluate("https://evil.test/", "check");
-        bytes.Add(1, new KeyValuePair<string, object?>("direction", "upstream"));
+        tunnels.Add(1);
+        bytes.Add(1, new KeyValuePair<string, object?>("network.io.direction", "transmit"));
 
         return collector.Collect()
             + CiMetricsTextFile.RenderVerification(new VerificationResult(), new CiJobLabels("r", "j"), DateTimeOffset.UnixEpoch)
