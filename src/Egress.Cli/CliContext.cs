@@ -45,6 +45,13 @@ internal sealed record CliContext(TextWriter Out, TextWriter Error, Func<string,
 
     /// <summary>Writes the verification gauges for the textfile collector when <c>EGRESS_PROM_TEXTFILE_DIR</c> is set.</summary>
     public void WriteVerificationMetrics(VerificationResult result)
+        => WriteTextfileMetrics("verification", dir => CiMetricsTextFile.WriteVerification(dir, result, CiJobLabels.From(Environment)));
+
+    /// <summary>Writes the tooling-floor gauges (<c>egress_tooling_downgrades</c>) when <c>EGRESS_PROM_TEXTFILE_DIR</c> is set.</summary>
+    public void WriteToolingMetrics(int checkedTools, int downgrades)
+        => WriteTextfileMetrics("tooling", dir => CiMetricsTextFile.WriteTooling(dir, checkedTools, downgrades, CiJobLabels.From(Environment)));
+
+    private void WriteTextfileMetrics(string what, Action<string> write)
     {
         if (Environment(EgressTelemetryEnvironment.PromTextfileDir) is not { Length: > 0 } dir)
         {
@@ -53,11 +60,11 @@ internal sealed record CliContext(TextWriter Out, TextWriter Error, Func<string,
 
         try
         {
-            CiMetricsTextFile.WriteVerification(FullPath(dir), result, CiJobLabels.From(Environment));
+            write(FullPath(dir));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            Error.WriteLine($"egress-policy: warning: cannot write verification metrics to {dir}: {ex.Message}");
+            Error.WriteLine($"egress-policy: warning: cannot write {what} metrics to {dir}: {ex.Message}");
         }
     }
 

@@ -133,6 +133,19 @@ public sealed class VerifyVersionsCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task VerifyVersions_WithTextfileDir_WritesDowngradeGaugeForTheAlertRule()
+    {
+        var textfiles = _dir.File("textfiles");
+
+        var (exit, _, _) = await RunAsync("CycloneDX>=9.0.0\nSecurityCodeScan.VS2019>=5.6.7\n", ("EGRESS_PROM_TEXTFILE_DIR", textfiles));
+
+        Assert.Equal(2, exit);
+        var text = File.ReadAllText(Path.Combine(textfiles, "egress_tooling.prom"));
+        Assert.Matches(@"(?m)^egress_tooling_checked(\{[^}]*\})? 2$", text);
+        Assert.Matches(@"(?m)^egress_tooling_downgrades(\{[^}]*\})? 1$", text);
+    }
+
+    [Fact]
     public async Task VerifyVersions_WithoutRequirementsOption_IsAUsageError()
     {
         var stdout = new StringWriter();

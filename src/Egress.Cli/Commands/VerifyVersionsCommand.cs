@@ -89,6 +89,7 @@ internal static class VerifyVersionsCommand
             GitHubActionsReporter.AppendStepSummary(ctx.Environment(EgressEnvironment.GitHubStepSummary), RenderMarkdown(checks));
         }
 
+        ctx.WriteToolingMetrics(checks.Length, failures.Count);
         return failures.Count == 0 ? ExitCodes.Success : FailedExitCode;
     }
 
