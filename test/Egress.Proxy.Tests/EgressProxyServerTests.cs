@@ -70,6 +70,23 @@ public sealed class EgressProxyServerTests
         Assert.Equal(3, proxy.ProxyEvents().Length);
     }
 
+    [Theory]
+    [InlineData("evil.example@127.0.0.1:{0}")]
+    [InlineData("%31%32%37.0.0.1:{0}")]
+    [InlineData("127.0.0.1:{0}/@evil.example")]
+    public async Task PlainHttp_HostHeaderWithUserinfoOrEncoding_IsReplacedByTheCheckedAuthority(string hostHeader)
+    {
+        using var origin = new MiniHttpServer();
+        await using var proxy = TestProxy.Start("127.0.0.1");
+        string host = string.Format(System.Globalization.CultureInfo.InvariantCulture, hostHeader, origin.Port);
+
+        var raw = await proxy.SendRawAsync($"GET http://127.0.0.1:{origin.Port}/x HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+
+        // RFC 9112 3.2.2: the destination must see the host the proxy decided, never the client's raw Host value
+        // (a name-based virtual host behind the allowed address could read it as another site).
+        Assert.Contains($"GET /x host=127.0.0.1:{origin.Port} ", raw, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task PlainHttp_DeniedHost_Answers403AndNeverConnects()
     {
