@@ -80,6 +80,11 @@ public static class EgressConnectCallback
                 }
             }
 
+            if (hostDecision.Outcome == EgressOutcome.Allowed && EgressHttp.EnforceHostHeader(p, request, target) is { } fronted)
+            {
+                throw fronted;
+            }
+
             if (proxied || inner is not null)
             {
                 // The proxy (configured by the operator) or the user's own callback opens the socket.

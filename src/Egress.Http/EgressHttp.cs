@@ -83,6 +83,38 @@ internal static class EgressHttp
 
     private sealed record LastParsed(string Scheme, string Host, int Port, Destination Destination);
 
+    /// <summary>
+    /// Records and returns the refusal when <paramref name="request"/> carries a Host header naming another host
+    /// than <paramref name="target"/> that the policy does not allow: SocketsHttpHandler sends that name as the
+    /// Host and, over TLS, as the SNI name, so the allowed address would serve the denied virtual host.
+    /// Null when there is no such header, or it names the same host, or the policy allows it (no extra event).
+    /// </summary>
+    public static EgressDeniedException? EnforceHostHeader(EgressPolicy policy, HttpRequestMessage? request, in Destination target)
+    {
+        string? header = request?.Headers.Host;
+        if (header is null)
+        {
+            return null;
+        }
+
+        string scheme = request!.RequestUri is { IsAbsoluteUri: true } uri ? uri.Scheme : "http";
+        EgressDecision decision;
+        if (!DestinationParser.TryParse($"{scheme}://{header}", out var named, out var error))
+        {
+            decision = Invalid(policy, "Host header: " + error);
+        }
+        else if (string.Equals(named.Host, target.Host, StringComparison.Ordinal))
+        {
+            return null;
+        }
+        else
+        {
+            decision = policy.Decide(new Destination(named.Host, target.Port, named.Address));
+        }
+
+        return decision.Outcome == EgressOutcome.Allowed ? null : Enforce(policy, decision, header);
+    }
+
     /// <summary>The decision for a destination that could not be read (denied; audit mode lets it through).</summary>
     public static EgressDecision Invalid(EgressPolicy policy, string? error)
     {

@@ -43,6 +43,11 @@ public sealed class EgressPolicyHandler : DelegatingHandler
             return Task.FromException<HttpResponseMessage>(denied);
         }
 
+        if (decision.Outcome == EgressOutcome.Allowed && EgressHttp.EnforceHostHeader(policy, request, destination) is { } fronted)
+        {
+            return Task.FromException<HttpResponseMessage>(fronted);
+        }
+
         return SendCoreAsync(request, cancellationToken);
     }
 

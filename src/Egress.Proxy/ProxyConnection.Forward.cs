@@ -82,7 +82,9 @@ internal sealed partial class ProxyConnection
             int headLength;
             try
             {
-                byte[] requestHead = BuildRequestHead(head, pathAndQuery, host ?? authority);
+                // RFC 9112 3.2.2: the Host sent on is the authority the proxy decided and connected to, never the
+                // client's raw value (userinfo, percent-escapes or a path in it could name another virtual host).
+                byte[] requestHead = BuildRequestHead(head, pathAndQuery, destination.Port == 80 ? destination.Host : destination.ToString());
                 await upstream.SendAsync(requestHead, SocketFlags.None, ct).ConfigureAwait(false);
                 ProxyMetrics.AddTransmitted(requestHead.Length);
                 if (!await CopyRequestBodyAsync(requestFraming, requestLength, upstream, ct).ConfigureAwait(false))

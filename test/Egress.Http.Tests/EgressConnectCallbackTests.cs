@@ -18,6 +18,28 @@ public sealed class EgressConnectCallbackTests
     }
 
     [Fact]
+    public async Task HostHeaderNamingADeniedHost_IsDenied_AtTheConnectionAndInTheHandler()
+    {
+        using var server = new LoopbackServer();
+        using var policy = TestPolicies.Create("127.0.0.1");
+        using var guarded = new HttpClient(EgressConnectCallback.Apply(new SocketsHttpHandler(), policy));
+        using var handled = new HttpClient(new EgressPolicyHandler(new SocketsHttpHandler(), policy));
+
+        // SocketsHttpHandler sends the Host header as Host and, over TLS, as the SNI name: the allowed address
+        // must not carry a request for a denied virtual host (domain fronting).
+        using var fronted1 = new HttpRequestMessage(HttpMethod.Get, server.Url()) { Headers = { Host = "denied.example" } };
+        using var fronted2 = new HttpRequestMessage(HttpMethod.Get, server.Url()) { Headers = { Host = "denied.example" } };
+        var ex = await Assert.ThrowsAnyAsync<HttpRequestException>(() => guarded.SendAsync(fronted1));
+        await Assert.ThrowsAsync<EgressDeniedException>(() => handled.SendAsync(fronted2));
+
+        Assert.IsType<EgressDeniedException>(ex as EgressDeniedException ?? ex.InnerException);
+        Assert.Equal(0, server.Connections);
+        using var same = new HttpRequestMessage(HttpMethod.Get, server.Url()) { Headers = { Host = $"127.0.0.1:{server.Port}" } };
+        using var response = await handled.SendAsync(same);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
     public async Task ThroughProxy_ChecksTheRequestUri_NotTheProxy()
     {
         using var proxy = new LoopbackServer();

@@ -70,6 +70,42 @@ public sealed class EgressProxyServerTests
         Assert.Equal(3, proxy.ProxyEvents().Length);
     }
 
+    [Theory]
+    [InlineData("evil.example@127.0.0.1:{0}")]
+    [InlineData("%31%32%37.0.0.1:{0}")]
+    [InlineData("127.0.0.1:{0}/@evil.example")]
+    public async Task PlainHttp_HostHeaderWithUserinfoOrEncoding_IsReplacedByTheCheckedAuthority(string hostHeader)
+    {
+        using var origin = new MiniHttpServer();
+        await using var proxy = TestProxy.Start("127.0.0.1");
+        string host = string.Format(System.Globalization.CultureInfo.InvariantCulture, hostHeader, origin.Port);
+
+        var raw = await proxy.SendRawAsync($"GET http://127.0.0.1:{origin.Port}/x HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+
+        // RFC 9112 3.2.2: the destination must see the host the proxy decided, never the client's raw Host value
+        // (a name-based virtual host behind the allowed address could read it as another site).
+        Assert.Contains($"GET /x host=127.0.0.1:{origin.Port} ", raw, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("GET http://127.0.0.1:{1}/two HTTP/1.1\r\nHost: 127.0.0.1:{1}\r\n\r\n")]
+    [InlineData("CONNECT 127.0.0.1:{1} HTTP/1.1\r\n\r\n")]
+    [InlineData("GET http://127.0.0.1:{0}/two HTTP/1.1\r\nHost: 127.0.0.1:{1}\r\n\r\n")]
+    public async Task PlainHttp_PipelinedSecondRequestToAnotherDestination_IsDecidedAgain(string second)
+    {
+        using var allowed = new MiniHttpServer();
+        using var denied = new MiniHttpServer();
+        await using var proxy = TestProxy.Start($"127.0.0.1:{allowed.Port}");
+        string first = $"GET http://127.0.0.1:{allowed.Port}/one HTTP/1.1\r\nHost: 127.0.0.1:{allowed.Port}\r\n\r\n";
+
+        var raw = await proxy.SendRawAsync(first + string.Format(System.Globalization.CultureInfo.InvariantCulture, second, allowed.Port, denied.Port));
+
+        Assert.Contains("GET /one ", raw, StringComparison.Ordinal);
+        Assert.DoesNotContain("/two", raw, StringComparison.Ordinal);
+        Assert.Matches("\r\n\r\nGET /one [^\r]*HTTP/1.1 40[03] ", raw);
+        Assert.Equal(0, denied.Connections);
+    }
+
     [Fact]
     public async Task PlainHttp_DeniedHost_Answers403AndNeverConnects()
     {

@@ -31,6 +31,7 @@ public static class SpecialPurposeAddresses
         (IPNetwork.Parse("::/128"), "unspecified"),
         (IPNetwork.Parse("::1/128"), "loopback"),
         (IPNetwork.Parse("::/96"), "IPv4-compatible IPv6 (deprecated)"),
+        (IPNetwork.Parse("::ffff:0:0:0/96"), "IPv4-translated IPv6 (SIIT)"),
         (IPNetwork.Parse("64:ff9b::/96"), "IPv4/IPv6 translation"),
         (IPNetwork.Parse("64:ff9b:1::/48"), "IPv4/IPv6 translation (local)"),
         (IPNetwork.Parse("100::/64"), "discard-only"),
@@ -41,6 +42,7 @@ public static class SpecialPurposeAddresses
         (IPNetwork.Parse("5f00::/16"), "segment routing SIDs"),
         (IPNetwork.Parse("fc00::/7"), "unique local (includes cloud metadata fd00:ec2::254)"),
         (IPNetwork.Parse("fe80::/10"), "link-local"),
+        (IPNetwork.Parse("fec0::/10"), "site-local (deprecated)"),
         (IPNetwork.Parse("ff00::/8"), "multicast"),
     ];
 

@@ -197,6 +197,26 @@ public class AllowlistMatcherTests
         Assert.True(d3.Allowed);
     }
 
+    [Theory]
+    [InlineData("0.0.0.0")]
+    [InlineData("::ffff:169.254.169.254")]
+    [InlineData("::7f00:1")]
+    [InlineData("64:ff9b::7f00:1")]
+    [InlineData("fec0::1")] // deprecated site-local: still routed inside legacy networks
+    [InlineData("feff::1")]
+    [InlineData("::ffff:0:7f00:1")] // IPv4-translated (SIIT) form of 127.0.0.1
+    [InlineData("::ffff:0:a00:5")] // IPv4-translated (SIIT) form of 10.0.0.5
+    public void DecideAddress_AllowedNameResolvingToSpecialPurposeAddress_IsDenied(string address)
+    {
+        using var policy = Policy("internal.example");
+        Assert.True(DestinationParser.TryParse("https://api.internal.example/", out var api, out _));
+
+        var decision = policy.DecideAddress(api, IPAddress.Parse(address));
+
+        Assert.False(decision.Allowed, address);
+        Assert.Equal(EgressOutcome.SpecialPurposeAddress, decision.Outcome);
+    }
+
     [Fact]
     public void Decide_ManyTokens_StillExact()
     {
