@@ -42,11 +42,16 @@ public sealed record EgressToken
     /// <summary>The reason given when this token allows a destination (built once, so decisions allocate nothing).</summary>
     public string AllowReason { get; }
 
-    /// <summary>Whether <paramref name="text"/> is a wildcard spelling (<c>*</c>, <c>all</c>, <c>any</c>).</summary>
+    /// <summary>
+    /// Whether <paramref name="text"/> is a wildcard: <c>*</c>, <c>all</c>, <c>any</c>, or a /0 network
+    /// (<c>0.0.0.0/0</c>, <c>::/0</c>), which would also allow loopback and cloud metadata addresses.
+    /// </summary>
     public static bool IsWildcard(string text)
     {
+        ArgumentNullException.ThrowIfNull(text);
         var t = text.Trim();
-        return t.Contains('*') || t.Equals("all", StringComparison.OrdinalIgnoreCase) || t.Equals("any", StringComparison.OrdinalIgnoreCase);
+        return t.Contains('*') || t.Equals("all", StringComparison.OrdinalIgnoreCase) || t.Equals("any", StringComparison.OrdinalIgnoreCase)
+            || t.EndsWith("/0", StringComparison.Ordinal) || t.Contains("/0:", StringComparison.Ordinal) || t.Contains("/0]", StringComparison.Ordinal);
     }
 
     /// <summary>Parses one token; on failure <paramref name="error"/> says why. Never throws.</summary>
