@@ -1,7 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Egress.Http;
 using Egress.Policy;
-using Egress.Policy.Configuration;
 
 namespace Egress.Benchmarks.Http;
 
@@ -29,14 +28,7 @@ public class HttpGuardBenchmarks
     {
         _server = new LoopbackHttpServer();
         _uri = new Uri($"http://127.0.0.1:{_server.Port}/");
-        _policy = EgressPolicy.Create(
-            EgressOptionsReader.Read(name => name switch
-            {
-                EgressEnvironment.Allowlist => "127.0.0.1",
-                EgressEnvironment.Log => "0",
-                _ => null,
-            }),
-            TextWriter.Null);
+        _policy = BenchPolicies.LoopbackOnly();
         _plain = new HttpClient(new SocketsHttpHandler());
         _handler = new HttpClient(new EgressPolicyHandler(new SocketsHttpHandler(), _policy));
         _connect = new HttpClient(EgressConnectCallback.Apply(new SocketsHttpHandler(), _policy));

@@ -3,7 +3,6 @@ using BenchmarkDotNet.Attributes;
 using Egress.Http;
 using Egress.Http.Guard;
 using Egress.Policy;
-using Egress.Policy.Configuration;
 
 namespace Egress.Benchmarks.Http;
 
@@ -26,14 +25,7 @@ public class HttpGuardPathBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _policy = EgressPolicy.Create(
-            EgressOptionsReader.Read(name => name switch
-            {
-                EgressEnvironment.Allowlist => "127.0.0.1",
-                EgressEnvironment.Log => "0",
-                _ => null,
-            }),
-            TextWriter.Null);
+        _policy = BenchPolicies.LoopbackOnly();
         _stub = new HttpMessageInvoker(new StubHandler());
         _guarded = new HttpMessageInvoker(new EgressPolicyHandler(new StubHandler(), _policy));
         _hook = new MetricsHook(_policy);
