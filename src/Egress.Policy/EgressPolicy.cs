@@ -186,10 +186,8 @@ public sealed class EgressPolicy : IDisposable
             return host.Trim('[', ']');
         }
 
-        // Without a public-suffix list, keep the last two labels, or three under a short second-level label (co.uk).
-        var labels = host.Split('.');
-        int keep = labels.Length >= 3 && labels[^2].Length <= 3 && labels[^1].Length == 2 ? 3 : 2;
-        return string.Join('.', labels.Skip(Math.Max(0, labels.Length - keep)));
+        // The learner's routine, so a suggestion never spans tenants of a shared suffix (a.github.io, not github.io).
+        return Domains.RegistrableDomain.Of(host) ?? "=" + host;
     }
 
     /// <inheritdoc />

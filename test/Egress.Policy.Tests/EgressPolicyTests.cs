@@ -8,7 +8,9 @@ public class EgressPolicyTests
     [InlineData("api.evil.example", "evil.example")]
     [InlineData("evil.example", "evil.example")]
     [InlineData("a.b.c.example.co.uk", "example.co.uk")]
-    [InlineData("localhost", "localhost")]
+    [InlineData("localhost", "=localhost")]
+    [InlineData("a.github.io", "a.github.io")]
+    [InlineData("x.y.a.github.io", "a.github.io")]
     [InlineData("10.1.2.3", "10.1.2.3")]
     [InlineData("[2001:db8::1]", "2001:db8::1")]
     public void SuggestToken_GivesAParsableTokenThatAllowsTheHost(string host, string expected)

@@ -16,16 +16,8 @@ namespace Egress.Policy.Locking;
 /// </summary>
 public static class PolicyLearner
 {
-    /// <summary>
-    /// Suffixes under which unrelated parties get names (hosting platforms), treated as public suffixes so
-    /// a learned token never spans tenants: <c>a.github.io</c> yields <c>a.github.io</c>, not <c>github.io</c>.
-    /// </summary>
-    public static readonly FrozenSet<string> SharedSuffixes = FrozenSet.Create(StringComparer.Ordinal,
-        "github.io", "githubusercontent.com", "gitlab.io", "herokuapp.com", "appspot.com", "azurewebsites.net", "cloudapp.net",
-        "blob.core.windows.net", "web.core.windows.net", "azureedge.net", "azurefd.net", "cloudfront.net", "amazonaws.com",
-        "s3.amazonaws.com", "elasticbeanstalk.com", "firebaseapp.com", "web.app", "pages.dev", "workers.dev", "r2.dev",
-        "vercel.app", "netlify.app", "fly.dev", "onrender.com", "ngrok.io", "ngrok-free.app", "trycloudflare.com",
-        "blogspot.com", "readthedocs.io", "glitch.me", "repl.co", "googleusercontent.com", "storage.googleapis.com");
+    /// <summary>Hosting-platform suffixes treated as public suffixes (see <see cref="Domains.RegistrableDomain.SharedSuffixes"/>).</summary>
+    public static FrozenSet<string> SharedSuffixes => Domains.RegistrableDomain.SharedSuffixes;
 
     /// <summary>Learns from events (ALLOW events, including audit-mode would-be denials).</summary>
     public static LearnedPolicy Learn(IEnumerable<EgressEvent> events)
@@ -95,31 +87,8 @@ public static class PolicyLearner
         return Learn(journal);
     }
 
-    /// <summary>
-    /// The registrable-looking domain of <paramref name="host"/>: one label under a shared suffix or under a
-    /// two-letter country code with a short second level (<c>co.uk</c>), else the last two labels.
-    /// Null when the host is itself a suffix (or has a single label).
-    /// </summary>
-    public static string? RegistrableDomain(string host)
-    {
-        ArgumentNullException.ThrowIfNull(host);
-        var labels = host.Split('.');
-        for (int i = 1; i < labels.Length; i++)
-        {
-            if (SharedSuffixes.Contains(string.Join('.', labels[i..])))
-            {
-                return string.Join('.', labels[(i - 1)..]);
-            }
-        }
-
-        if (SharedSuffixes.Contains(host))
-        {
-            return null;
-        }
-
-        int keep = labels.Length >= 2 && labels[^1].Length == 2 && labels[^2].Length <= 3 ? 3 : 2;
-        return labels.Length < keep ? null : string.Join('.', labels[^keep..]);
-    }
+    /// <summary>The registrable-looking domain of <paramref name="host"/> (see <see cref="Domains.RegistrableDomain.Of"/>).</summary>
+    public static string? RegistrableDomain(string host) => Domains.RegistrableDomain.Of(host);
 
     private static LearnedPolicy Learn(Dictionary<string, bool> hosts, int deniedIgnored)
     {
