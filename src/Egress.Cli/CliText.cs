@@ -7,22 +7,8 @@ namespace Egress.Cli;
 /// </summary>
 internal static class CliText
 {
-    /// <summary><paramref name="text"/> with every control character replaced by <c>?</c>.</summary>
-    public static string Clean(string text)
-    {
-        if (!text.AsSpan().ContainsAnyInRange('\0', '\u001f') && !text.AsSpan().ContainsAnyInRange('\u007f', '\u009f'))
-        {
-            return text;
-        }
-
-        return string.Create(text.Length, text, static (span, src) =>
-        {
-            for (int i = 0; i < src.Length; i++)
-            {
-                span[i] = char.IsControl(src[i]) ? '?' : src[i];
-            }
-        });
-    }
+    /// <summary><paramref name="text"/> safe for one line (<see cref="Egress.Policy.SafeText.Line"/>).</summary>
+    public static string Clean(string text) => Egress.Policy.SafeText.Line(text);
 
     /// <summary>Like <see cref="Clean"/>, and bounded to <paramref name="max"/> characters.</summary>
     public static string Bounded(string text, int max = 200)

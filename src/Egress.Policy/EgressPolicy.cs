@@ -103,7 +103,7 @@ public sealed class EgressPolicy : IDisposable
     public static EgressPolicy Create(EgressOptions options, TextWriter? log, TimeProvider? time, Telemetry.EgressMetrics? metrics, IEnumerable<EgressEventSink>? sinks)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var writer = new EventLogWriter(log ?? Console.Error, options.LogLevel, options.LogFormat);
+        var writer = new EventLogWriter(log ?? Console.Error, options.LogLevel, options.LogFormat) { LogDecisions = options.LogDecisions };
         var all = new List<EgressEventSink> { new RecentEventsRing(options.RecentEvents), writer };
         if (options.EventsFile is { } path)
         {
@@ -316,6 +316,28 @@ public sealed class EgressPolicy : IDisposable
 
         string reason = $"{destination.Host} resolved to {shown}, a {range} address; only an IP/CIDR or exact-host token (e.g. '={destination.Host}' or '{shown.Trim('[', ']')}') may allow it";
         return Deny(EgressOutcome.SpecialPurposeAddress, reason, destination.Host, destination.Port) with { Address = resolved, AddressRange = range };
+    }
+
+    /// <summary>
+    /// <paramref name="host"/>, with <c>:port</c> when <paramref name="port"/> is not a web default (0, 80, 443).
+    /// </summary>
+    public static string Authority(string host, int port) =>
+        port is 0 or 80 or 443 || string.IsNullOrEmpty(host) ? host : $"{host}:{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+
+    /// <summary>
+    /// Suggests the token that would allow <paramref name="host"/> on <paramref name="port"/>: as
+    /// <see cref="SuggestToken(string)"/>, limited to the port when it is not a web default
+    /// (<c>127.0.0.1:28462</c>, not every port of that host).
+    /// </summary>
+    public static string SuggestToken(string host, int port)
+    {
+        string token = SuggestToken(host);
+        if (port is 0 or 80 or 443)
+        {
+            return token;
+        }
+
+        return (token.Contains(':', StringComparison.Ordinal) ? "[" + token + "]" : token) + ":" + port.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>Suggests the token that would allow <paramref name="host"/>: its registrable-looking domain, or the IP.</summary>

@@ -30,6 +30,37 @@ public sealed class CheckCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Check_Denied_IsPrintedOnce_NotAlsoAsALogLine()
+    {
+        var run = await _cli.RunAsync([.. Allow, ("EGRESS_LOG", "2")], "check", "https://api.evil.example/x");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.DoesNotContain("api.evil.example", run.Error, StringComparison.Ordinal);
+        Assert.Single(run.OutLines, l => l.Contains("api.evil.example:443", StringComparison.Ordinal) && l.StartsWith("DENY", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Check_DeniedOnANonDefaultPort_SuggestsATokenWithThatPort()
+    {
+        var run = await _cli.RunAsync(Allow, "check", "127.0.0.1:28462", "api.evil.example:8443");
+
+        Assert.Contains("add '127.0.0.1:28462'", run.Out, StringComparison.Ordinal);
+        Assert.Contains("add 'evil.example:8443' (or '=api.evil.example:8443' for this host only)", run.Out, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("mailto:someone@api.openai.com")]
+    [InlineData("javascript:alert(1)")]
+    [InlineData("data:text/plain,openai.com")]
+    public async Task Check_NonNetworkScheme_IsAnInvalidDestination(string input)
+    {
+        var run = await _cli.RunAsync(Allow, "check", input);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("no network destination", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Check_Several_Exits1WhenAnyIsDenied()
     {
         var allAllowed = await _cli.RunAsync(Allow, "check", "openai.com", "db.internal.example:5432");
@@ -96,12 +127,12 @@ public sealed class CheckCommandTests : IDisposable
         => Assert.Equal(1, (await _cli.RunAsync(Allow, "check")).ExitCode);
 
     [Fact]
-    public async Task Check_LogsDenialsToStderr()
+    public async Task Check_JsonLogFormat_StillPrintsTheDecisionOnlyAsTheResult()
     {
-        var run = await _cli.RunAsync([.. Allow, ("EGRESS_LOG_FORMAT", "json")], "check", "evil.example:8080");
+        var run = await _cli.RunAsync([.. Allow, ("EGRESS_LOG_FORMAT", "json")], "check", "--json", "evil.example:8080");
 
-        using var doc = JsonDocument.Parse(run.Error.Trim());
-        Assert.Equal("DENY", doc.RootElement.GetProperty("action").GetString());
-        Assert.Equal("check", doc.RootElement.GetProperty("source").GetString());
+        Assert.Equal("", run.Error.Trim());
+        using var doc = JsonDocument.Parse(run.Out);
+        Assert.False(doc.RootElement[0].GetProperty("allowed").GetBoolean());
     }
 }

@@ -25,7 +25,8 @@ public sealed class CliProcessTests : IDisposable
         Assert.StartsWith("ALLOW api.openai.com:443", allowed.StdOut, StringComparison.Ordinal);
         Assert.Equal((0, "Policy verification PASSED"), (passed.ExitCode, passed.StdOut.Trim()));
         Assert.Equal(1, denied.ExitCode);
-        Assert.Contains("egress-policy: DENY evil.example:443", denied.StdErr, StringComparison.Ordinal);
+        Assert.StartsWith("DENY  evil.example:443", denied.StdOut, StringComparison.Ordinal);
+        Assert.DoesNotContain("DENY", denied.StdErr, StringComparison.Ordinal); // printed once (issue 11)
         Assert.Equal(4, failed.ExitCode);
         Assert.StartsWith("Policy verification FAILED:\n  - 1 blocked egress event(s): evil.example (1)", failed.StdOut.ReplaceLineEndings("\n"), StringComparison.Ordinal);
         using var summary = JsonDocument.Parse(File.ReadAllText(_dir.File("egress-summary.json")));

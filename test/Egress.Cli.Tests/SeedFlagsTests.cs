@@ -327,4 +327,13 @@ public sealed class SeedFlagsTests : IDisposable
         Assert.DoesNotContain(run.OutLines, l => l.StartsWith("::warning::pwned", StringComparison.Ordinal) || l.StartsWith("::error::pwned", StringComparison.Ordinal));
         Assert.DoesNotContain('\u001b', run.Out);
     }
+
+    [Fact]
+    public async Task Print_ATokenThatLooksLikeAWorkflowCommand_CannotStartOne()
+    {
+        var run = await _cli.RunAsync([("EGRESS_ALLOWLIST", "openai.com,::error::forged,::add-mask::x")], "--print");
+
+        Assert.DoesNotContain(run.OutLines, l => l.TrimStart().StartsWith("::", StringComparison.Ordinal));
+        Assert.Contains("%3A%3Aerror::forged", run.Out, StringComparison.Ordinal);
+    }
 }

@@ -27,7 +27,8 @@ internal static class CheckCommand
 
     private static int Run(CliContext ctx, string[] inputs, bool json)
     {
-        using var policy = ctx.CreatePolicy();
+        // Each decision is printed once, as the result below, not also as a log line.
+        using var policy = ctx.CreatePolicy(ctx.ReadOptions() with { LogDecisions = false });
         var results = new List<CheckResult>(inputs.Length);
         bool anyDenied = false;
         foreach (var input in inputs)
@@ -35,7 +36,7 @@ internal static class CheckCommand
             var decision = policy.Evaluate(input, EgressSources.Check);
             anyDenied |= decision.Outcome != EgressOutcome.Allowed;
             string? suggestion = decision.Outcome == EgressOutcome.NotInAllowlist && decision.DestinationHost is { } host
-                ? EgressPolicy.SuggestToken(host)
+                ? EgressPolicy.SuggestToken(host, decision.Port)
                 : null;
             results.Add(new CheckResult(input, decision.Allowed, decision.WouldDeny ? "AUDIT" : decision.Action, decision.Reason,
                 decision.MatchedToken, decision.DestinationHost, decision.Port, decision.WouldDeny, suggestion));
@@ -53,7 +54,7 @@ internal static class CheckCommand
                 ctx.Out.WriteLine(CliText.Clean($"{r.Action,-5} {where}  {r.Reason}"));
                 if (r.Suggestion is not null)
                 {
-                    ctx.Out.WriteLine($"      to allow it, add '{r.Suggestion}' (or '={r.DestinationHost}' for this host only) to {EgressEnvironment.Allowlist} and the lock file");
+                    ctx.Out.WriteLine($"      to allow it, add '{r.Suggestion}' (or '={EgressPolicy.Authority(r.DestinationHost!, r.Port)}' for this host only) to {EgressEnvironment.Allowlist} and the lock file");
                 }
             }
         }

@@ -20,6 +20,12 @@ public sealed record EgressOptions
     /// <summary>Format of log lines.</summary>
     public EgressLogFormat LogFormat { get; init; } = EgressLogFormat.Text;
 
+    /// <summary>
+    /// Whether decisions are logged at all (warnings are, per <see cref="LogLevel"/>). False where the caller prints
+    /// each decision itself (<c>check</c>), so that none is printed twice.
+    /// </summary>
+    public bool LogDecisions { get; init; } = true;
+
     /// <summary>Export metrics over OTLP.</summary>
     public bool OtelEnable { get; init; }
 

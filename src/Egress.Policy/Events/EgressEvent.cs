@@ -79,6 +79,13 @@ public sealed record EgressEvent
     [JsonPropertyName("allowed")]
     public bool Allowed => Action == "ALLOW";
 
+    /// <summary>
+    /// The host, with <c>:port</c> when the port is not a web default (0, 80, 443): how reports, summaries,
+    /// suggestions and the learner name a destination, so <c>127.0.0.1:28461</c> and <c>127.0.0.1:28462</c> stay apart.
+    /// </summary>
+    [JsonIgnore]
+    public string Authority => EgressPolicy.Authority(Host, Port);
+
     /// <summary>Whether the event is a denial.</summary>
     [JsonIgnore]
     public bool IsBlocked => Action == "DENY";

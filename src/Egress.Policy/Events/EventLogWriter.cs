@@ -27,8 +27,11 @@ public sealed class EventLogWriter : EgressEventSink
     /// <summary>Line format.</summary>
     public EgressLogFormat Format { get; }
 
+    /// <summary>Whether decisions are logged (warnings are regardless).</summary>
+    public bool LogDecisions { get; init; } = true;
+
     /// <summary>Whether <paramref name="evt"/> is logged at this level.</summary>
-    public bool ShouldLog(EgressEvent evt) => Level >= 2 || (Level >= 1 && (evt.IsBlocked || evt.WouldDeny));
+    public bool ShouldLog(EgressEvent evt) => LogDecisions && (Level >= 2 || (Level >= 1 && (evt.IsBlocked || evt.WouldDeny)));
 
     /// <inheritdoc />
     public override void Write(EgressEvent evt, TimeSpan? decisionTime) => Write(evt);

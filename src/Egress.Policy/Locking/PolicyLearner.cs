@@ -33,7 +33,9 @@ public static class PolicyLearner
                 continue;
             }
 
-            bool exact = (evt.WouldDeny && evt.Reason.Contains(" resolved to ", StringComparison.Ordinal))
+            // Fields, not reason text: a special-purpose address (its range recorded) needs an exact-host or IP token.
+            bool exact = evt.Range is not null
+                || evt.Outcome == EgressOutcome.SpecialPurposeAddress
                 || (evt.Token?.StartsWith('=') ?? false);
             hosts[evt.Host] = hosts.GetValueOrDefault(evt.Host) || exact;
         }
@@ -114,37 +116,44 @@ public static class PolicyLearner
 
         foreach (var (raw, needsExact) in hosts)
         {
-            if (raw == EventStatistics.OtherHosts || !HostCanonicalizer.TryCanonicalize(raw, out var host, out var address, out _))
+            // A host, or host:port when the traffic used a non-default port (EgressEvent.Authority): the port is kept.
+            if (raw == EventStatistics.OtherHosts || raw.Contains('/', StringComparison.Ordinal)
+                || !DestinationParser.TryParse(raw, out var destination, out _))
             {
                 skipped.Add(raw);
                 continue;
             }
 
-            if (address is not null)
+            string host = destination.Host;
+            string shown = EgressPolicy.Authority(host, destination.Port);
+            string suffix = shown.Length > host.Length ? shown[host.Length..] : string.Empty;
+            if (destination.Address is not null)
             {
-                Add(host.Trim('[', ']'), host);
+                Add(suffix.Length == 0 ? host.Trim('[', ']') : host + suffix, shown);
             }
             else if (needsExact || RegistrableDomain(host) is not { } registrable)
             {
-                Add("=" + host, host);
+                Add("=" + host + suffix, shown);
             }
             else
             {
-                if (!groups.TryGetValue(registrable, out var members))
+                if (!groups.TryGetValue(registrable + suffix, out var members))
                 {
-                    groups[registrable] = members = [];
+                    groups[registrable + suffix] = members = [];
                 }
 
                 members.Add(host);
             }
         }
 
-        foreach (var members in groups.Values)
+        foreach (var (key, members) in groups)
         {
+            int colon = key.IndexOf(':', StringComparison.Ordinal);
+            string suffix = colon < 0 ? string.Empty : key[colon..];
             string common = CommonParent(members);
             foreach (var host in members)
             {
-                Add(common, host);
+                Add(common + suffix, host + suffix);
             }
         }
 

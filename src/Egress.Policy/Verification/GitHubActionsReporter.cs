@@ -104,8 +104,30 @@ public static class GitHubActionsReporter
     }
 
     /// <summary>Formats a workflow command, escaping data and properties as the runner expects.</summary>
-    public static string Command(string kind, string title, string message)
-        => $"::{kind} title={EscapeProperty(title)}::{EscapeData(message)}";
+    public static string Command(string kind, string title, string message) => Command(kind, title, message, null, null);
+
+    /// <summary>
+    /// The one workflow-command writer (annotations here and in <c>verify-versions</c>):
+    /// <c>::kind file=F,line=N,title=T::message</c>, data and properties escaped so that no value can end the
+    /// command or start another.
+    /// </summary>
+    public static string Command(string kind, string title, string message, string? file, int? line)
+    {
+        ArgumentNullException.ThrowIfNull(kind);
+        ArgumentNullException.ThrowIfNull(title);
+        ArgumentNullException.ThrowIfNull(message);
+        var sb = new System.Text.StringBuilder("::").Append(kind).Append(' ');
+        if (file is not null)
+        {
+            sb.Append("file=").Append(EscapeProperty(file)).Append(',');
+            if (line is { } l)
+            {
+                sb.Append("line=").Append(l.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append(',');
+            }
+        }
+
+        return sb.Append("title=").Append(EscapeProperty(title)).Append("::").Append(EscapeData(message)).ToString();
+    }
 
     private static string EscapeData(string s)
         => WithoutOtherControls(s).Replace("%", "%25", StringComparison.Ordinal).Replace("\r", "%0D", StringComparison.Ordinal).Replace("\n", "%0A", StringComparison.Ordinal);

@@ -88,21 +88,7 @@ internal static class ProxyResponses
     }
 
     /// <summary>Makes text safe for a header value: printable ASCII, at most 512 characters.</summary>
-    public static string HeaderSafe(string text)
-    {
-        var sb = new StringBuilder(Math.Min(text.Length, 512));
-        foreach (char c in text)
-        {
-            if (sb.Length == 512)
-            {
-                break;
-            }
-
-            sb.Append(c is >= ' ' and <= '~' ? c : '?');
-        }
-
-        return sb.ToString();
-    }
+    public static string HeaderSafe(string text) => Egress.Policy.SafeText.Ascii(text, 512);
 
     private static string Json(Action<Utf8JsonWriter> write)
     {

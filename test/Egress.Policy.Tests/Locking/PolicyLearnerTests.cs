@@ -41,7 +41,11 @@ public sealed class PolicyLearnerTests
 
     [Fact]
     public void Learn_SpecialPurposeWouldDeny_BecomesExactHost()
-        => Assert.Equal(["=db.corp.example"], Tokens(Allowed("db.corp.example", wouldDeny: true, reason: "audit mode: would deny (not in allowlist; db.corp.example resolved to 10.0.0.5, a private-use address)")));
+        => Assert.Equal(["=db.corp.example"], Tokens(Allowed("db.corp.example", wouldDeny: true) with { Address = "10.0.0.5", Range = "private", Outcome = EgressOutcome.NotInAllowlist }));
+
+    [Fact]
+    public void Learn_ReadsFieldsNotReasonText()
+        => Assert.Equal(["db.corp.example"], Tokens(Allowed("db.corp.example", wouldDeny: true, reason: "db.corp.example resolved to 10.0.0.5, a private address")));
 
     [Fact]
     public void Learn_HostAllowedByExactToken_StaysExact()
