@@ -10,6 +10,7 @@ namespace Egress.Proxy;
 internal sealed partial class ProxyConnection
 {
     private const int ResponseHeadLimit = 64 * 1024;
+    private const int MaxInterimResponses = 16;
 
     private async ValueTask<bool> ForwardAsync(HttpHead head, CancellationToken ct)
     {
@@ -99,7 +100,7 @@ internal sealed partial class ProxyConnection
     private async ValueTask<bool> RelayResponseAsync(HttpHead request, SocketReader upstreamReader, int headLength, CancellationToken ct)
     {
         var upstream = upstreamReader.Socket;
-        while (true)
+        for (int interim = 0; ; interim++)
         {
             var response = HeadParser.ParseResponse(upstreamReader.Data[..headLength], _options.MaxHeaderCount);
             int status = int.Parse(response.Second, CultureInfo.InvariantCulture);
@@ -108,8 +109,24 @@ internal sealed partial class ProxyConnection
                 return await RelayFinalResponseAsync(request, response, status, upstreamReader, headLength, ct).ConfigureAwait(false);
             }
 
-            // Interim responses are passed on verbatim; 101 turns the connection into a tunnel.
-            await _client.SendAsync(upstreamReader.DataMemory[..headLength], SocketFlags.None, ct).ConfigureAwait(false);
+            if (interim == MaxInterimResponses)
+            {
+                throw new HeadParseException(502, $"destination sent more than {MaxInterimResponses} interim responses");
+            }
+
+            if (status == 101 && !UpgradeRules.MaySwitch(request, response))
+            {
+                // An unsolicited switch would turn the client connection into a tunnel no request decided.
+                throw new HeadParseException(502, "destination switched protocols without an upgrade request");
+            }
+
+            // Interim responses are passed on verbatim (but never to an HTTP/1.0 client, RFC 9110 15.2, which
+            // would take one for the final response); 101 turns the connection into a tunnel.
+            if (request.MinorVersion == 1)
+            {
+                await _client.SendAsync(upstreamReader.DataMemory[..headLength], SocketFlags.None, ct).ConfigureAwait(false);
+            }
+
             upstreamReader.Consume(headLength);
             ProxyMetrics.AddReceived(headLength);
             if (status == 101)
@@ -132,7 +149,7 @@ internal sealed partial class ProxyConnection
             headLength = await HeadReader.ReadAsync(upstreamReader, ResponseHeadLimit, ResponseHeadLimit, 502, ct).ConfigureAwait(false);
             if (headLength == 0)
             {
-                return false;
+                throw new HeadParseException(502, "destination closed the connection after an interim response");
             }
         }
     }

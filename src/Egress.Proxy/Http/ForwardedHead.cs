@@ -11,7 +11,7 @@ internal static class ForwardedHead
         var sb = new StringBuilder(256);
         sb.Append(head.First).Append(' ').Append(pathAndQuery).Append(' ').Append(head.Third).Append("\r\n");
         sb.Append("Host: ").Append(host).Append("\r\n");
-        bool upgrade = head.Get("Upgrade") is not null && head.ListContains("Connection", "upgrade");
+        bool upgrade = UpgradeRules.Requested(head);
         foreach (var field in head.Headers)
         {
             if (field.Is("Host") || (HopByHop.Is(field, head) && !(upgrade && field.Is("Upgrade"))))
