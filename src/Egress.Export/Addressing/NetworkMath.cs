@@ -62,8 +62,67 @@ public static class NetworkMath
         return (new IPNetwork(lowAddress, bits), new IPNetwork(highAddress, bits));
     }
 
-    /// <summary>The text of a network as CIDR, always with a prefix (<c>10.0.0.7/32</c>).</summary>
-    public static string Cidr(IPNetwork network) => $"{network.BaseAddress}/{network.PrefixLength}";
+    /// <summary>The text of a network as CIDR, always with a prefix (<c>10.0.0.7/32</c>, <c>::100:0/104</c>).</summary>
+    public static string Cidr(IPNetwork network) => $"{Format(network.BaseAddress)}/{network.PrefixLength}";
+
+    /// <summary>
+    /// An address as RFC 5952 text, IPv6 always in hex groups: .NET writes <c>::1.0.0.0</c> for some IPv6
+    /// addresses, which Squid misreads (it took <c>::0.1.0.0/112</c> for <c>::/0</c> and dropped entries).
+    /// </summary>
+    public static string Format(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        if (address.AddressFamily == AddressFamily.InterNetwork)
+        {
+            return address.ToString();
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        _ = address.TryWriteBytes(bytes, out _);
+        Span<int> groups = stackalloc int[8];
+        for (int i = 0; i < 8; i++)
+        {
+            groups[i] = (bytes[2 * i] << 8) | bytes[(2 * i) + 1];
+        }
+
+        // The longest run of zero groups (at least two, the first of equal runs) becomes "::".
+        int bestStart = -1, bestLength = 1;
+        for (int i = 0; i < 8;)
+        {
+            int j = i;
+            while (j < 8 && groups[j] == 0)
+            {
+                j++;
+            }
+
+            if (j - i > bestLength)
+            {
+                (bestStart, bestLength) = (i, j - i);
+            }
+
+            i = j == i ? i + 1 : j;
+        }
+
+        var sb = new System.Text.StringBuilder();
+        for (int i = 0; i < 8; i++)
+        {
+            if (i == bestStart)
+            {
+                sb.Append("::");
+                i += bestLength - 1;
+                continue;
+            }
+
+            if (sb.Length > 0 && sb[^1] != ':')
+            {
+                sb.Append(':');
+            }
+
+            sb.Append(groups[i].ToString("x", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return sb.ToString();
+    }
 
     /// <summary>Whether <paramref name="network"/> is a single address.</summary>
     public static bool IsSingleAddress(IPNetwork network)

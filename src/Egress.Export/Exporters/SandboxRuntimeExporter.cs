@@ -50,7 +50,7 @@ public sealed class SandboxRuntimeExporter : PolicyExporter
             if (e.Kind == EgressTokenKind.IPNetwork)
             {
                 var address = e.Token.Network!.Value.BaseAddress;
-                patterns.Add((address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString()) + port);
+                patterns.Add((address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{NetworkMath.Format(address)}]" : address.ToString()) + port);
                 continue;
             }
 
