@@ -16,6 +16,9 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
     /// <summary>Event source of proxy decisions.</summary>
     public const string Source = "proxy";
 
+    /// <summary>The policy deciding (the CONNECT server-name check decides through it too).</summary>
+    public EgressPolicy Policy => policy;
+
     /// <summary>Records the decision for a request that reused a connection to the same destination.</summary>
     public void RecordReuse(in EgressDecision decision, string kind)
     {
