@@ -19,6 +19,9 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
 
     private static readonly DecisionContext ProxyContext = new(Source);
 
+    /// <summary>The policy deciding (the CONNECT server-name check decides through it too).</summary>
+    public EgressPolicy Policy => policy;
+
     /// <summary>Records the decision for a request that reused a connection to the same destination.</summary>
     public void RecordReuse(in EgressDecision decision, string kind) => RecordReuse(decision, kind, ProxyContext);
 
