@@ -11,7 +11,7 @@ namespace Egress.Proxy.Forwarding;
 /// resolved once, each address is decided (special-purpose ranges need an explicit token), and only a
 /// checked address is connected to. Exactly one event is recorded per request.
 /// </summary>
-internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions options)
+internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions options, string source = UpstreamConnector.Source)
 {
     /// <summary>Event source of proxy decisions.</summary>
     public const string Source = "proxy";
@@ -19,7 +19,7 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
     /// <summary>Records the decision for a request that reused a connection to the same destination.</summary>
     public void RecordReuse(in EgressDecision decision, string kind)
     {
-        policy.Events.Record(decision, Source);
+        policy.Events.Record(decision, source);
         ProxyMetrics.Request(kind, decision.Allowed);
     }
 
@@ -82,7 +82,7 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
             try
             {
                 await socket.ConnectAsync(new IPEndPoint(address, destination.Port), timeout.Token).ConfigureAwait(false);
-                policy.Events.Record(decision, Source);
+                policy.Events.Record(decision, source);
                 ProxyMetrics.Request(kind, true);
                 return new UpstreamResult { Socket = socket, Decision = decision };
             }
@@ -104,7 +104,7 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
     public UpstreamResult Invalid(string rawTarget, string kind)
     {
         var decision = policy.Decide(rawTarget);
-        policy.Events.Record(decision, Source, rawTarget);
+        policy.Events.Record(decision, source, rawTarget);
         ProxyMetrics.Request(kind, decision.Allowed);
         var response = decision.Allowed
             ? ProxyResponses.Error(400, decision.Reason)
@@ -114,7 +114,7 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
 
     private UpstreamResult Deny(in EgressDecision decision, Destination destination, string kind)
     {
-        policy.Events.Record(decision, Source);
+        policy.Events.Record(decision, source);
         ProxyMetrics.Request(kind, false);
         string suggestion = decision.Outcome == EgressOutcome.SpecialPurposeAddress && !destination.IsIPAddress
             ? "=" + destination.Host
@@ -128,7 +128,7 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
 
     private UpstreamResult Fail(in EgressDecision decision, string kind, int status, string message)
     {
-        policy.Events.Record(decision, Source);
+        policy.Events.Record(decision, source);
         ProxyMetrics.Request(kind, decision.Allowed);
         return new UpstreamResult { Decision = decision, Response = ProxyResponses.Error(status, message) };
     }
