@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Egress.Cli.Commands;
+using Egress.Cli.Usage;
 
 namespace Egress.Cli;
 
@@ -11,6 +12,13 @@ internal static class EgressCli
     {
         var root = BuildRoot(context);
         var parse = root.Parse(args);
+        if (parse.Errors.Count == 0 && UnknownOptions.Find(parse) is { } unknown)
+        {
+            return UnknownOptions.Report(parse, unknown, context.Error);
+        }
+
+        // The commands that decide traffic say once when the default keyword allowlist is in force.
+        context.AnnounceDefaultAllowlist = parse.CommandResult.Command.Name is "check" or "run" or "proxy";
         var config = new InvocationConfiguration { Output = context.Out, Error = context.Error, EnableDefaultExceptionHandler = true };
         try
         {
@@ -34,6 +42,7 @@ internal static class EgressCli
         root.Subcommands.Add(VerifyVersionsCommand.Create(context));
         root.Subcommands.Add(ProxyCommand.Create(context));
         root.Subcommands.Add(RunCommand.Create(context));
+        CommandHelp.Install(root, context.Out);
         return root;
     }
 }

@@ -50,7 +50,7 @@ public sealed partial class EventJournal : IDisposable
                 _fd = Native.Open(Path, Native.O_WRONLY | Native.O_APPEND | Native.O_CREAT | Native.O_CLOEXEC, 0x1A4 /* 0644 */);
                 if (_fd < 0)
                 {
-                    throw new IOException($"cannot open event journal {Path} (EGRESS_EVENTS_FILE): errno {Marshal.GetLastPInvokeError()}");
+                    throw new IOException($"cannot open event journal {Path} (EGRESS_EVENTS_FILE): {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
                 }
             }
 
@@ -212,7 +212,7 @@ public sealed partial class EventJournal : IDisposable
                         continue;
                     }
 
-                    throw new IOException($"cannot append to event journal {Path} (EGRESS_EVENTS_FILE): errno {errno}");
+                    throw new IOException($"cannot append to event journal {Path} (EGRESS_EVENTS_FILE): {Marshal.GetPInvokeErrorMessage(errno)}");
                 }
 
                 offset += (int)written;
