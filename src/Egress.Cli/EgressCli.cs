@@ -11,7 +11,8 @@ internal static class EgressCli
     public static async Task<int> RunAsync(string[] args, CliContext context)
     {
         var root = BuildRoot(context);
-        var parse = root.Parse(args);
+        // No response files: "@name" is an argument like any other, never the contents of a file named name.
+        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count == 0 && UnknownOptions.Find(parse) is { } unknown)
         {
             return UnknownOptions.Report(parse, unknown, context.Error);

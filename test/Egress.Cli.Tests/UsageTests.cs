@@ -45,6 +45,39 @@ public sealed class UsageTests : IDisposable
         Assert.StartsWith("DENY  -x  ", run.OutLines[0], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AtSign_IsNotAResponseFile()
+    {
+        File.WriteAllText(_cli.File("hosts.txt"), "api.openai.com\n");
+
+        var run = await _cli.RunAsync(Allow, "check", "@hosts.txt");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.DoesNotContain("api.openai.com", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FileErrors_NameThePathAndTheOperatingSystemsReason()
+    {
+        var dir = Directory.CreateDirectory(_cli.File("a-directory")).FullName;
+
+        var summary = await _cli.RunAsync(Allow, "--summary-out", dir);
+        var journal = await _cli.RunAsync([.. Allow, ("EGRESS_EVENTS_FILE", dir)], "check", "api.openai.com");
+        var lockDiff = await _cli.RunAsync(Allow, "lock", "--diff", "--file", dir);
+        var floors = await _cli.RunAsync(Allow, "verify-versions", "--requirements", dir);
+
+        Assert.Equal(1, summary.ExitCode);
+        Assert.Contains($"cannot write summary {dir}: Is a directory", summary.Error, StringComparison.Ordinal);
+        Assert.Contains($"cannot open event journal {dir} (EGRESS_EVENTS_FILE): Is a directory", journal.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("errno", journal.Error, StringComparison.Ordinal);
+        Assert.Contains($"{dir} is a directory", lockDiff.Error, StringComparison.Ordinal);
+        Assert.Contains("a-directory: floors file is a directory", floors.Out, StringComparison.Ordinal);
+        foreach (var text in new[] { summary.Error, journal.Error, lockDiff.Error, floors.Out })
+        {
+            Assert.DoesNotMatch(@"\b[A-Z][A-Za-z]*_[A-Z][a-z]", text); // no resource key such as IO_FileExists_Name
+        }
+    }
+
     [Theory]
     [InlineData("--max-connections", "0", "--max-connections 0 is out of range: must be at least 1")]
     [InlineData("--max-header-bytes", "1023", "--max-header-bytes 1023 is out of range: must be from 1024 to 1048576")]
