@@ -15,6 +15,7 @@ public sealed class UsageTests : IDisposable
     [InlineData("run", "--frob", "--", "true")]
     [InlineData("lock", "--frob")]
     [InlineData("proxy", "--frob")]
+    [InlineData("export", "--frob")]
     [InlineData("verify-versions", "--requirements", "r.txt", "--frob")]
     [InlineData("--verify", "--frob")]
     public async Task UnknownOption_IsAUsageError_OnEveryCommand(params string[] args)
@@ -118,6 +119,7 @@ public sealed class UsageTests : IDisposable
     [InlineData("proxy")]
     [InlineData("lock")]
     [InlineData("verify-versions")]
+    [InlineData("export")]
     [InlineData(null)]
     public async Task Help_NamesTheEnvironmentItReads_AndPrintsEachDefaultOnce(string? command)
     {

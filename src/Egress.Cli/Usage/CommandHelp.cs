@@ -64,13 +64,13 @@ internal static partial class CommandHelp
         { Name: "check" } => [.. Policy, .. Audit],
         { Name: "proxy" } => [.. Policy, .. Audit],
         { Name: "run" } => [.. Policy, .. Audit, .. Lock, .. Ci],
-        { Name: "lock" } => [Policy[0], .. Lock],
+        { Name: "lock" or "export" } => [Policy[0], .. Lock],
         { Name: "verify-versions" } => [Ci[0], Ci[^1], (EgressEnvironment.GitHubStepSummary, "file the Markdown report is appended to under GitHub Actions."), .. Metrics],
         _ => [.. Policy],
     };
 
     /// <summary>Whether <paramref name="command"/> decides destinations, so its help explains the tokens.</summary>
-    private static bool Decides(Command command) => command is RootCommand || command.Name is "check" or "proxy" or "run" or "lock";
+    private static bool Decides(Command command) => command is RootCommand || command.Name is "check" or "proxy" or "run" or "lock" or "export";
 
     /// <summary>
     /// Adds the sections to the help of <paramref name="root"/> and every command below it, and makes each
