@@ -47,6 +47,15 @@ public sealed class UsageTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_DashArgumentsAfterDoubleDash_ReachTheCommand()
+    {
+        var run = await _cli.RunAsync(Allow, "run", "--json", "--", "sh", "-c", "exit 3", "--frob");
+
+        Assert.Equal(3, run.ExitCode);
+        Assert.DoesNotContain("unknown option", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AtSign_IsNotAResponseFile()
     {
         File.WriteAllText(_cli.File("hosts.txt"), "api.openai.com\n");
@@ -66,6 +75,7 @@ public sealed class UsageTests : IDisposable
         var journal = await _cli.RunAsync([.. Allow, ("EGRESS_EVENTS_FILE", dir)], "check", "api.openai.com");
         var lockDiff = await _cli.RunAsync(Allow, "lock", "--diff", "--file", dir);
         var floors = await _cli.RunAsync(Allow, "verify-versions", "--requirements", dir);
+        var export = await _cli.RunAsync(Allow, "export", "--format", "squid", "--lock", dir);
 
         Assert.Equal(1, summary.ExitCode);
         Assert.Contains($"cannot write summary {dir}: Is a directory", summary.Error, StringComparison.Ordinal);
@@ -73,7 +83,8 @@ public sealed class UsageTests : IDisposable
         Assert.Contains("Is a directory", journal.Error, StringComparison.Ordinal);
         Assert.Contains($"{dir} is a directory", lockDiff.Error, StringComparison.Ordinal);
         Assert.Contains("a-directory: floors file is a directory", floors.Out, StringComparison.Ordinal);
-        foreach (var text in new[] { summary.Error, journal.Error, lockDiff.Error, floors.Out })
+        Assert.Contains($"cannot read lock file {dir}: it is a directory", export.Error, StringComparison.Ordinal);
+        foreach (var text in new[] { summary.Error, journal.Error, lockDiff.Error, floors.Out, export.Error })
         {
             Assert.DoesNotMatch(@"\b[A-Z][A-Za-z]*_[A-Z][a-z]", text); // no resource key such as IO_FileExists_Name
         }
