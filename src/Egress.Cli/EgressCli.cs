@@ -21,6 +21,12 @@ internal static class EgressCli
         // The commands that decide traffic say once when the default keyword allowlist is in force.
         context.AnnounceDefaultAllowlist = parse.CommandResult.Command.Name is "check" or "run" or "proxy";
         var config = new InvocationConfiguration { Output = context.Out, Error = context.Error, EnableDefaultExceptionHandler = true };
+        if (parse.CommandResult.Command.Name == "run")
+        {
+            // run handles SIGTERM/SIGINT itself (forward, wait, report); the default handler would exit 143 after 2 s.
+            config.ProcessTerminationTimeout = null;
+        }
+
         try
         {
             return await parse.InvokeAsync(config).ConfigureAwait(false);

@@ -205,7 +205,7 @@ internal sealed partial class ProxyConnection : IDisposable
         string target = head.Second;
         if (head.First == "CONNECT")
         {
-            await ConnectTunnel.RunAsync(this, _connector, head, ct).ConfigureAwait(false);
+            await ConnectTunnel.RunAsync(this, _connector, head, _options.HeaderTimeout, _time, ct).ConfigureAwait(false);
             return false;
         }
 

@@ -12,12 +12,16 @@ namespace Egress.Proxy.Forwarding;
 /// (special-purpose ranges need an explicit token), and only a checked address is connected to. Exactly one
 /// event is recorded per request, carrying the address dialled.
 /// </summary>
-internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions options)
+internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions options, string source = UpstreamConnector.Source)
 {
     /// <summary>Event source of proxy decisions.</summary>
     public const string Source = EgressSources.Proxy;
 
-    private static readonly DecisionContext ProxyContext = new(Source);
+    // The source recorded by default (run's relay passes its own), with no client identity.
+    private readonly DecisionContext ProxyContext = new(source);
+
+    /// <summary>The policy deciding (the CONNECT server-name check decides through it too).</summary>
+    public EgressPolicy Policy => policy;
 
     /// <summary>Records the decision for a request that reused a connection to the same destination.</summary>
     public void RecordReuse(in EgressDecision decision, string kind) => RecordReuse(decision, kind, ProxyContext);

@@ -9,15 +9,19 @@ namespace Egress.Export.Tests;
 /// output folder; in a worktree a <c>shared</c> symlink sits beside it). A missing folder fails the test:
 /// validation that silently did not run would be a false pass.
 /// </summary>
-internal static class Schemas
+internal static class OfficialSchemas
 {
     private static readonly ConcurrentDictionary<string, JsonSchema> Cache = new(StringComparer.Ordinal);
+
+    // OpenAPI's x-kubernetes-* extension keywords (and Istio's nullable) carry no JSON Schema meaning: allow them, as
+    // the schemas' README does with Draft 4 / 2020-12 validators.
+    private static readonly Dialect Kubernetes = Dialect.Draft202012.With([], allowUnknownKeywords: true);
 
     public static string Folder { get; } = Find();
 
     /// <summary>The schema file <paramref name="name"/> (e.g. <c>k8s-deployment.schema.json</c>), parsed once.</summary>
     public static JsonSchema Get(string name) => Cache.GetOrAdd(name, n =>
-        JsonSchema.FromText(File.ReadAllText(Path.Combine(Folder, n)), new BuildOptions { SchemaRegistry = new SchemaRegistry() }, new Uri("https://schemas.egress-policy.test/" + n)));
+        JsonSchema.FromText(File.ReadAllText(Path.Combine(Folder, n)), new BuildOptions { SchemaRegistry = new SchemaRegistry(), Dialect = Kubernetes }, new Uri("https://schemas.egress-policy.test/" + n)));
 
     /// <summary>Asserts <paramref name="instance"/> is valid under <paramref name="schema"/>, listing every error otherwise.</summary>
     public static void AssertValid(string schema, JsonElement instance)
