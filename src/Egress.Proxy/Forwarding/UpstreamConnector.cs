@@ -25,6 +25,9 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
     /// <summary>The policy deciding (the CONNECT server-name check decides through it too).</summary>
     public EgressPolicy Policy => policy;
 
+    /// <summary>Who decisions are recorded for (the source), as the server-name check records them too.</summary>
+    public DecisionContext Context => ProxyContext;
+
     /// <summary>Records the decision for a request that reused a connection to the same destination.</summary>
     public void RecordReuse(in EgressDecision decision, string kind) => RecordReuse(decision, kind, ProxyContext);
 
