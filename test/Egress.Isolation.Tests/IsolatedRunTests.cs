@@ -131,6 +131,25 @@ public sealed class IsolatedRunTests : IDisposable
     }
 
     [Fact]
+    public async Task TheNameComesFromTlsSniAndHttpHost_NotTheAddressTheChildDialled()
+    {
+        // Both connections go to the allowed target's address; the names they carry are denied, so neither is
+        // dialled (the forwarder connects to what the decided name resolves to, never to the child's address).
+        int a = _allowed.Port;
+        string script = $$"""
+            curl -sk --noproxy '*' --max-time 10 -o /dev/null -w 'sni %{http_code}\n' --resolve denied.example:{{a}}:127.0.0.1 https://denied.example:{{a}}/
+            curl -s --noproxy '*' --max-time 10 -o /dev/null -w 'host %{http_code}\n' -H 'Host: evil.example' http://127.0.0.1:{{a}}/
+            """;
+        var result = await RunScriptAsync(script, Env(), _dir.Path, "--json");
+
+        Assert.Contains("host 403", result.StdOut, StringComparison.Ordinal);
+        var denied = Hosts(Report(result.StdErr), "denied");
+        Assert.Contains("denied.example", denied);
+        Assert.Contains("evil.example", denied);
+        Assert.Equal(0, _allowed.Connections);
+    }
+
+    [Fact]
     public async Task AuditTrail_CannotBeTruncatedForgedOrReplaced_AndTheNetworkCannotBeChanged()
     {
         string journal = _dir.File("events.jsonl");
