@@ -110,6 +110,31 @@ public sealed class IsolatedRunTests : IDisposable
     }
 
     [Fact]
+    public async Task DotNet_HttpClientWithUseProxyFalse_IsDecidedAnyway()
+    {
+        NamespaceSupport.Require();
+        File.WriteAllText(_dir.File("client.cs"), """
+            using var http = new HttpClient(new HttpClientHandler { UseProxy = false });
+            foreach (var url in args)
+            {
+                try { Console.WriteLine((int)(await http.GetAsync(url)).StatusCode); }
+                catch (HttpRequestException) { Console.WriteLine("error"); }
+            }
+            """);
+        var build = await ProcessRunner.RunAsync("dotnet", ["build", "client.cs", "-o", _dir.File("out")], workingDirectory: _dir.Path, timeout: TimeSpan.FromMinutes(4));
+        Assert.True(build.ExitCode == 0, build.StdOut + build.StdErr);
+
+        var result = await ProcessRunner.RunCliAsync(
+            ["run", "--", "dotnet", _dir.File("out/client.dll"), $"http://127.0.0.1:{_allowed.Port}/", $"http://127.0.0.1:{_denied.Port}/"], Env(), _dir.Path, TimeSpan.FromMinutes(2));
+
+        Assert.True(result.ExitCode == 0, result.StdErr);
+        Assert.Equal("200\n403\n", result.StdOut);
+        Assert.Equal(1, _allowed.Connections);
+        Assert.Equal(0, _denied.Connections);
+        Assert.Contains("source=transparent", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AnyAddressAndIPv6_AreRedirectedAndDecided_NothingLeaves()
     {
         // 192.0.2.1 (TEST-NET-1) and [::1] exist only inside run's namespace here: the connection is
