@@ -91,7 +91,7 @@ public sealed class EgressPolicy : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         var writer = new EventLogWriter(log ?? Console.Error, options.LogLevel, options.LogFormat);
-        var journal = options.EventsFile is { } path ? new EventJournal(path) : null;
+        var journal = options.EventsFile is { } path ? new EventJournal(path, options.JournalIntegrity) : null;
         var policy = new EgressPolicy(options, new EgressEventRecorder(options.RecentEvents, writer, journal, time));
         foreach (var warning in options.Warnings)
         {

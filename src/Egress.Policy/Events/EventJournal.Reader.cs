@@ -26,9 +26,9 @@ public sealed partial class EventJournal
     {
         ArgumentNullException.ThrowIfNull(onEvent);
         using var stream = RegularFile.OpenRead(path, EgressEnvironment.EventsFile);
-        return stream is null
+        return (stream is null
             ? JournalReadResult.Empty with { IntegrityChecked = integrity is not null, IntegrityError = integrity?.Error }
-            : Read(stream, onEvent, integrity);
+            : Read(stream, onEvent, integrity)) with { Path = path };
     }
 
     /// <summary>Streams the events of a journal held in <paramref name="stream"/> (see <see cref="Read(string, Action{EgressEvent}, JournalIntegrity?)"/>).</summary>
