@@ -38,6 +38,8 @@ public static class EgressEnvironment
     public const string EventsKey = "EGRESS_EVENTS_KEY";
     /// <summary>Capacity of the in-memory recent-events ring.</summary>
     public const string RecentEvents = "EGRESS_RECENT_EVENTS";
+    /// <summary>How <c>run</c> isolates its command: <c>netns</c> (default on Linux) or <c>none</c>; the <c>--isolation</c> flag wins.</summary>
+    public const string Isolation = "EGRESS_ISOLATION";
     /// <summary>Set by CI systems.</summary>
     public const string Ci = "CI";
     /// <summary>Set to <c>true</c> by GitHub Actions.</summary>
