@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Text;
 using Egress.Policy.Events;
+using Egress.TestUtils;
 
 namespace Egress.Cli.Tests;
 
@@ -126,10 +126,7 @@ public sealed class JournalVerifyTests : IDisposable
     public async Task Verify_AFifoJournal_FailsAtOnceWithExit2NamingThePath()
     {
         _cli.WriteLock("openai.com");
-        using (var mkfifo = Process.Start("mkfifo", [Journal])!)
-        {
-            Assert.True(mkfifo.WaitForExit(10_000));
-        }
+        SpecialFiles.MakeFifo(Journal);
 
         var task = _cli.RunAsync(Env(ci: false), "--verify");
         Assert.Same(task, await Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(30))));
@@ -143,10 +140,7 @@ public sealed class JournalVerifyTests : IDisposable
     [Fact]
     public async Task Check_WithAFifoJournal_StillDecides()
     {
-        using (var mkfifo = Process.Start("mkfifo", [Journal])!)
-        {
-            Assert.True(mkfifo.WaitForExit(10_000));
-        }
+        SpecialFiles.MakeFifo(Journal);
 
         var task = _cli.RunAsync(Env(ci: false), "check", "https://api.openai.com/");
         Assert.Same(task, await Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(30))));

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Egress.Policy.Locking;
 using Egress.TestUtils;
 
@@ -41,11 +40,7 @@ public sealed class LockFileTokenLinesTests : IDisposable
     [Fact]
     public async Task Load_OfAFifo_FailsAtOnceNamingThePath()
     {
-        var path = _dir.File("policy_allowlist.lock");
-        using (var mkfifo = Process.Start("mkfifo", [path])!)
-        {
-            Assert.True(mkfifo.WaitForExit(10_000));
-        }
+        var path = SpecialFiles.MakeFifo(_dir.File("policy_allowlist.lock"));
 
         var task = Task.Run(() => LockFile.Load(path));
         Assert.Same(task, await Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(20))));
