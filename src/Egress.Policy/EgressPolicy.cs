@@ -107,7 +107,7 @@ public sealed class EgressPolicy : IDisposable
         var all = new List<EgressEventSink> { new RecentEventsRing(options.RecentEvents), writer };
         if (options.EventsFile is { } path)
         {
-            all.Add(new JournalSink(new EventJournal(path), writer));
+            all.Add(new JournalSink(new EventJournal(path, options.JournalIntegrity), writer));
         }
 
         if (metrics is not null)
