@@ -12,6 +12,12 @@ internal static class EgressCli
         var root = BuildRoot(context);
         var parse = root.Parse(args);
         var config = new InvocationConfiguration { Output = context.Out, Error = context.Error, EnableDefaultExceptionHandler = true };
+        if (parse.CommandResult.Command.Name == "run")
+        {
+            // run handles SIGTERM/SIGINT itself (forward, wait, report); the default handler would exit 143 after 2 s.
+            config.ProcessTerminationTimeout = null;
+        }
+
         try
         {
             return await parse.InvokeAsync(config).ConfigureAwait(false);

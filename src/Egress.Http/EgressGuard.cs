@@ -131,10 +131,11 @@ public static class EgressGuard
         bool metrics = standard.MetricsSaw && withoutPropagator.MetricsSaw;
         bool diagnostics = standard.DiagnosticsSaw;
 
-        // The metrics hook sees every hop of every SocketsHttpHandler; the diagnostics hook is the fallback.
-        // Standing by, it unsubscribes: any subscriber makes the runtime take its slower diagnostics path.
-        installation.Diagnostics.Enforcing = !metrics && diagnostics;
-        if (metrics)
+        // The metrics hook sees every hop of every SocketsHttpHandler, but reports the Host header as the host;
+        // the diagnostics hook sees the request itself (URI and Host header) where the diagnostics stage exists.
+        // Both enforce; a hop the diagnostics hook decided is not decided again below it.
+        installation.Diagnostics.Enforcing = diagnostics;
+        if (!diagnostics)
         {
             installation.Diagnostics.Dispose();
         }
@@ -164,7 +165,7 @@ public static class EgressGuard
             Installed = true,
             MetricsHookActive = metrics,
             DiagnosticsHookAvailable = diagnostics,
-            DiagnosticsHookActive = !metrics && diagnostics,
+            DiagnosticsHookActive = diagnostics,
             CoversHandlersWithoutPropagator = withoutPropagator.MetricsSaw || withoutPropagator.DiagnosticsSaw,
             ActivityPropagationDisabled = propagationOff,
             Warnings = warnings,

@@ -16,8 +16,9 @@ public sealed record EgressGuardStatus
     public bool DiagnosticsHookAvailable { get; init; }
 
     /// <summary>
-    /// The diagnostics hook enforces. It does only when the metrics hook is unavailable: otherwise it stands
-    /// by, so that no per-request activity is created.
+    /// The diagnostics hook enforces: it does wherever it is available, because it sees the request itself and
+    /// so decides the URI's authority and the <c>Host</c> header together. It enables only the
+    /// <c>System.Net.Http.Request</c> event, so no per-request activity or trace header is created.
     /// </summary>
     public bool DiagnosticsHookActive { get; init; }
 

@@ -146,20 +146,36 @@ public sealed class EgressProxyServer : IAsyncDisposable
                 continue;
             }
 
-            client.NoDelay = true;
-            if (Interlocked.Increment(ref _active) > _options.MaxConnections)
-            {
-                Interlocked.Decrement(ref _active);
-                ProxyMetrics.Reject("max_connections");
-                _ = RefuseAsync(client);
-                continue;
-            }
-
-            long id = Interlocked.Increment(ref _nextId);
-            var connection = new ProxyConnection(client, _options, _connector, _time, () => _stopping);
-            _connections[id] = connection;
-            connection.Completion = RunAsync(id, connection);
+            Serve(client);
         }
+    }
+
+    /// <summary>
+    /// Serves a client connection accepted elsewhere (e.g. from the relay listener of an isolated
+    /// <c>run</c>, created inside its network namespace) exactly like one accepted here. Takes ownership.
+    /// </summary>
+    public void Serve(Socket client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        if (_stopping)
+        {
+            client.Dispose();
+            return;
+        }
+
+        client.NoDelay = true;
+        if (Interlocked.Increment(ref _active) > _options.MaxConnections)
+        {
+            Interlocked.Decrement(ref _active);
+            ProxyMetrics.Reject("max_connections");
+            _ = RefuseAsync(client);
+            return;
+        }
+
+        long id = Interlocked.Increment(ref _nextId);
+        var connection = new ProxyConnection(client, _options, _connector, _time, () => _stopping);
+        _connections[id] = connection;
+        connection.Completion = RunAsync(id, connection);
     }
 
     private async Task RunAsync(long id, ProxyConnection connection)

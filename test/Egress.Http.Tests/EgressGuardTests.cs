@@ -90,7 +90,7 @@ public sealed class EgressGuardTests
     }
 
     [Fact]
-    public void Status_ReportsMetricsHookActive_AndDiagnosticsHookStandingBy()
+    public void Status_ReportsMetricsHookAndDiagnosticsHookActive()
     {
         using var policy = TestPolicies.Create("example.com");
         Assert.False(EgressGuard.Status.Installed);
@@ -101,12 +101,12 @@ public sealed class EgressGuardTests
             Assert.True(status.Installed);
             Assert.True(status.MetricsHookActive);
             Assert.True(status.DiagnosticsHookAvailable);
-            Assert.False(status.DiagnosticsHookActive); // stands by while the metrics hook covers every hop
+            Assert.True(status.DiagnosticsHookActive); // sees the request itself: URI and Host header
             Assert.True(status.CoversHandlersWithoutPropagator);
             Assert.False(status.ActivityPropagationDisabled);
             Assert.True(status.IsProtected);
             Assert.Empty(status.Warnings);
-            Assert.Equal("egress guard: protected (metrics hook on, diagnostics hook standby)", status.ToString());
+            Assert.Equal("egress guard: protected (metrics hook on, diagnostics hook on)", status.ToString());
         }
 
         // The self-test leaves no event behind.
@@ -195,7 +195,7 @@ public sealed class EgressGuardTests
         using var policy = TestPolicies.Create($"127.0.0.1:{allowed.Port}");
         using var client = new HttpClient();
 
-        // The fallback used when the metrics hook is unavailable: HttpRequestOut.Start, per hop.
+        // The diagnostics hook alone (as when the metrics hook is unavailable): System.Net.Http.Request, per hop.
         using (new Guard.DiagnosticsHook(policy))
         {
             var ex = await Assert.ThrowsAsync<EgressDeniedException>(() => client.GetAsync(allowed.Url()));

@@ -10,13 +10,15 @@ namespace Egress.Http.Tests;
 /// </summary>
 internal sealed class LoopbackServer : IDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly TcpListener _listener;
     private readonly CancellationTokenSource _stop = new(TimeSpan.FromSeconds(120));
     private int _connections;
     private int _requests;
 
-    public LoopbackServer(Func<string, string>? respond = null)
+    public LoopbackServer(Func<string, string>? respond = null, IPAddress? address = null)
     {
+        Address = address ?? IPAddress.Loopback;
+        _listener = new TcpListener(Address, 0);
         Respond = respond ?? (_ => Ok("ok"));
         _listener.Start();
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
@@ -25,6 +27,9 @@ internal sealed class LoopbackServer : IDisposable
 
     public int Port { get; }
 
+    /// <summary>The loopback address listened on (127.0.0.1 unless given another one in 127.0.0.0/8).</summary>
+    public IPAddress Address { get; }
+
     /// <summary>Maps the request head to the full response text.</summary>
     public Func<string, string> Respond { get; set; }
 
@@ -32,7 +37,7 @@ internal sealed class LoopbackServer : IDisposable
 
     public int Requests => Volatile.Read(ref _requests);
 
-    public string Url(string path = "/") => $"http://127.0.0.1:{Port}{path}";
+    public string Url(string path = "/") => $"http://{Address}:{Port}{path}";
 
     public static string Ok(string body) => $"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\n\r\n{body}";
 

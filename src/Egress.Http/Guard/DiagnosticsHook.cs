@@ -6,16 +6,18 @@ using Egress.Policy;
 namespace Egress.Http.Guard;
 
 /// <summary>
-/// Enforces on <c>System.Net.Http.HttpRequestOut.Start</c> of the <c>HttpHandlerDiagnosticListener</c>,
-/// written by SocketsHttpHandler's diagnostics stage for each hop before a connection is requested; an
-/// observer's exception propagates to the caller. The stage is absent when activity propagation is off
-/// or a handler's <c>ActivityHeadersPropagator</c> is null; the metrics hook covers those.
+/// Enforces on <c>System.Net.Http.Request</c> of the <c>HttpHandlerDiagnosticListener</c>, written by
+/// SocketsHttpHandler's diagnostics stage for each hop before a connection is requested; an observer's
+/// exception propagates to the caller. Its payload is the request itself, so this hook decides the authority
+/// dialled (the request URI) and the <c>Host</c> header's name (also the TLS SNI name) together, which the
+/// metrics hook below cannot (its <c>server.address</c> is the Host header). Only that event is enabled, so no
+/// activity and no trace header is created for it. The stage is absent when activity propagation is off or
+/// a handler's <c>ActivityHeadersPropagator</c> is null; the metrics hook covers those.
 /// </summary>
 internal sealed class DiagnosticsHook : IObserver<DiagnosticListener>, IObserver<KeyValuePair<string, object?>>, IDisposable
 {
     public const string ListenerName = "HttpHandlerDiagnosticListener";
-    public const string ActivityName = "System.Net.Http.HttpRequestOut";
-    public const string StartName = "System.Net.Http.HttpRequestOut.Start";
+    public const string RequestName = "System.Net.Http.Request";
 
     private readonly EgressPolicy _policy;
     private readonly Lock _gate = new();
@@ -31,10 +33,7 @@ internal sealed class DiagnosticsHook : IObserver<DiagnosticListener>, IObserver
         _allListeners = DiagnosticListener.AllListeners.Subscribe(this);
     }
 
-    /// <summary>
-    /// Whether the hook enforces. When the metrics hook covers every hop, this one stands by (the guard then
-    /// disposes it), so no <c>HttpRequestOut</c> activity (and no trace header) is created per request.
-    /// </summary>
+    /// <summary>Whether the hook enforces (off only while the guard's self-test decides).</summary>
     public bool Enforcing
     {
         get => _enforcing;
@@ -52,14 +51,14 @@ internal sealed class DiagnosticsHook : IObserver<DiagnosticListener>, IObserver
         {
             if (!_disposed)
             {
-                _subscriptions.Add(value.Subscribe(this, (name, _, _) => (_enforcing || GuardProbe.Active is not null) && name is ActivityName or StartName));
+                _subscriptions.Add(value.Subscribe(this, (name, _, _) => (_enforcing || GuardProbe.Active is not null) && name == RequestName));
             }
         }
     }
 
     public void OnNext(KeyValuePair<string, object?> value)
     {
-        if (value.Key != StartName || (!_enforcing && GuardProbe.Active is null))
+        if (value.Key != RequestName || (!_enforcing && GuardProbe.Active is null))
         {
             return; // another listener enabled the event; this hook stands by
         }
@@ -72,10 +71,9 @@ internal sealed class DiagnosticsHook : IObserver<DiagnosticListener>, IObserver
             return;
         }
 
-        EgressDecision decision = EgressHttp.TryParse(uri, out var destination, out var error)
-            ? _policy.Decide(destination)
-            : EgressHttp.Invalid(_policy, error);
-        if (EgressHttp.Enforce(_policy, decision, uri?.Host) is { } denied)
+        // The metrics hook below sees this hop too; it leaves the decision (and the event) to this one.
+        HopMarker.Current.Value = new HopMarker();
+        if (EgressHttp.EnforceRequest(_policy, uri, request?.Headers.Host, out _) is { } denied)
         {
             throw denied;
         }
