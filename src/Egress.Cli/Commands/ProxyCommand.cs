@@ -12,16 +12,18 @@ internal static class ProxyCommand
     {
         var listen = new Option<string>("--listen") { Description = $"Address to listen on, host:port or [v6]:port (default {ProxyDefaults.Listen}; port 0 picks one).", DefaultValueFactory = _ => ProxyDefaults.Listen, HelpName = "ADDR:PORT" };
         var flags = new ProxyFlags();
+        var policyFile = new Option<string?>("--policy-file") { Description = "Enforce this lock-format file instead of EGRESS_ALLOWLIST; reloaded on SIGHUP and when it changes (a file that fails the verify rules is rejected, the running policy stays); a bad file at start-up exits 2.", HelpName = "PATH" };
         var command = new Command("proxy", "Serve the egress proxy (HTTP/1.1 CONNECT and absolute-form http://) enforcing the policy; GET /healthz answers ok. Stops on SIGTERM or Ctrl-C.")
         {
             listen,
+            policyFile,
         };
         flags.AddTo(command);
-        command.SetAction((parse, ct) => RunAsync(context, parse, parse.GetValue(listen)!, flags, ct));
+        command.SetAction((parse, ct) => RunAsync(context, parse, parse.GetValue(listen)!, flags, parse.GetValue(policyFile), ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(CliContext ctx, ParseResult parse, string listenText, ProxyFlags flags, CancellationToken ct)
+    private static async Task<int> RunAsync(CliContext ctx, ParseResult parse, string listenText, ProxyFlags flags, string? policyFile, CancellationToken ct)
     {
         if (!ProxyOptions.TryParseListen(listenText, out var endPoint))
         {
@@ -35,8 +37,19 @@ internal static class ProxyCommand
             return ExitCodes.UsageOrDenied;
         }
 
-        using var policy = ctx.CreatePolicy();
-        await using var server = new EgressProxyServer(policy, options);
+        // Gateway (src/Egress.Proxy/Gateway): a policy file that fails the verify rules at start-up fails closed.
+        string? file = policyFile is null ? null : ctx.FullPath(policyFile);
+        System.Collections.Immutable.ImmutableArray<string> fileTokens = [];
+        string? sha = null;
+        if (file is not null && !Egress.Proxy.Gateway.PolicyFile.TryLoad(file, out fileTokens, out sha, out var fileError))
+        {
+            ctx.Error.WriteLine(CliText.Clean($"egress-policy: --policy-file: {fileError}; not serving"));
+            return ExitCodes.Validation;
+        }
+
+        using var policy = ctx.CreatePolicy(file is null ? null : ctx.ReadOptions() with { Allowlist = fileTokens });
+        using var gateway = new Egress.Proxy.Gateway.GatewayHost(policy, file, sha, ctx.Error);
+        await using var server = new EgressProxyServer(gateway.Policies, options with { HealthDetail = gateway.HealthDetail });
         try
         {
             server.Start();

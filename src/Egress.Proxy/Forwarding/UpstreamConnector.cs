@@ -12,8 +12,14 @@ namespace Egress.Proxy.Forwarding;
 /// (special-purpose ranges need an explicit token), and only a checked address is connected to. Exactly one
 /// event is recorded per request, carrying the address dialled.
 /// </summary>
-internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions options, string source = UpstreamConnector.Source)
+internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyOptions options, string source = UpstreamConnector.Source, Func<long>? generation = null)
 {
+    /// <summary>A connector deciding through one fixed policy.</summary>
+    public UpstreamConnector(EgressPolicy policy, ProxyOptions options, string source = UpstreamConnector.Source)
+        : this(() => policy, options, source)
+    {
+    }
+
     /// <summary>Event source of proxy decisions.</summary>
     public const string Source = EgressSources.Proxy;
 
@@ -21,7 +27,10 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
     private readonly DecisionContext ProxyContext = new(source);
 
     /// <summary>The policy deciding (the CONNECT server-name check decides through it too).</summary>
-    public EgressPolicy Policy => policy;
+    public EgressPolicy Policy => currentPolicy();
+
+    /// <summary>Changes when a reload swaps the policy (Gateway/): a kept-alive upstream decided under an older policy is decided again.</summary>
+    public long Generation => generation?.Invoke() ?? 0;
 
     /// <summary>Records the decision for a request that reused a connection to the same destination.</summary>
     public void RecordReuse(in EgressDecision decision, string kind) => RecordReuse(decision, kind, ProxyContext);
@@ -29,7 +38,7 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
     /// <summary>Records the decision for a request that reused a connection to the same destination.</summary>
     public void RecordReuse(in EgressDecision decision, string kind, in DecisionContext context)
     {
-        policy.Record(decision, context);
+        Policy.Record(decision, context);
         ProxyMetrics.Request(kind, decision.Allowed);
     }
 
@@ -40,7 +49,7 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
     /// <summary>Decides and, when allowed, connects; <paramref name="context"/> names the client where known.</summary>
     public async Task<UpstreamResult> ConnectAsync(Destination destination, string kind, DecisionContext context, CancellationToken cancellationToken)
     {
-        var connection = policy.BeginConnection(destination, context);
+        var connection = Policy.BeginConnection(destination, context);
         var hostDecision = connection.Host;
         if (!hostDecision.Allowed)
         {
@@ -110,7 +119,7 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
     /// <summary>Records a decision that could not be parsed (invalid destination) and builds the response.</summary>
     public UpstreamResult Invalid(string rawTarget, string kind, in DecisionContext context)
     {
-        var decision = policy.Evaluate(rawTarget, context);
+        var decision = Policy.Evaluate(rawTarget, context);
         ProxyMetrics.Request(kind, decision.Allowed);
         var response = decision.Allowed
             ? ProxyResponses.Error(400, decision.Reason)
