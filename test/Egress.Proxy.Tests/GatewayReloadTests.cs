@@ -97,6 +97,44 @@ public sealed class GatewayReloadTests
     }
 
     [Fact]
+    public async Task BulkTransferThroughATunnel_Survives100Reloads_WithZeroErrors()
+    {
+        using var echo = new EchoServer();
+        await using var gateway = await Gateway.StartAsync($"127.0.0.1:{echo.Port}\n");
+        using var tunnel = await gateway.ConnectAsync($"127.0.0.1:{echo.Port}");
+        const int Chunk = 64 * 1024, Chunks = 512; // 32 MiB each way
+        var sent = new byte[Chunk];
+        new Random(12).NextBytes(sent);
+        var reader = Task.Run(async () =>
+        {
+            var buffer = new byte[Chunk];
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+            for (int i = 0; i < Chunks; i++)
+            {
+                await tunnel.Stream.ReadExactlyAsync(buffer, cts.Token);
+                Assert.True(buffer.AsSpan().SequenceEqual(sent), $"chunk {i} differs");
+            }
+        });
+        int reloads = 0;
+        for (int i = 0; i < Chunks; i++)
+        {
+            await tunnel.Stream.WriteAsync(sent);
+            if (i % 5 == 0 && reloads < 100)
+            {
+                // Alternate between a policy that still allows the destination and one that denies it.
+                gateway.Write(reloads % 2 == 0 ? "=only.example\n" : $"127.0.0.1:{echo.Port}\n# {reloads}\n");
+                Assert.NotEqual("rejected", await gateway.Reloader.ReloadAsync());
+                reloads++;
+            }
+        }
+
+        await reader;
+        Assert.Equal(100, reloads);
+        Assert.True(gateway.Holder.Current.Generation >= 100, $"generation {gateway.Holder.Current.Generation}");
+        Assert.DoesNotContain("rejected", gateway.Log.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task KeptAliveUpstream_IsDecidedAgain_AfterAReload()
     {
         using var origin = new MiniHttpServer();

@@ -12,18 +12,20 @@ internal static class ProxyCommand
     {
         var listen = new Option<string>("--listen") { Description = $"Address to listen on, host:port or [v6]:port (default {ProxyDefaults.Listen}; port 0 picks one).", DefaultValueFactory = _ => ProxyDefaults.Listen, HelpName = "ADDR:PORT" };
         var flags = new ProxyFlags();
+        var upstream = new Option<string?>("--upstream-proxy") { Description = "Chain allowed connections through this http://host:port proxy: the gateway decides first, then tunnels to the checked address.", HelpName = "URL" };
         var policyFile = new Option<string?>("--policy-file") { Description = "Enforce this lock-format file instead of EGRESS_ALLOWLIST; reloaded on SIGHUP and when it changes (a file that fails the verify rules is rejected, the running policy stays); a bad file at start-up exits 2.", HelpName = "PATH" };
         var command = new Command("proxy", "Serve the egress proxy (HTTP/1.1 CONNECT and absolute-form http://) enforcing the policy; GET /healthz answers ok. Stops on SIGTERM or Ctrl-C.")
         {
             listen,
             policyFile,
+            upstream,
         };
         flags.AddTo(command);
-        command.SetAction((parse, ct) => RunAsync(context, parse, parse.GetValue(listen)!, flags, parse.GetValue(policyFile), ct));
+        command.SetAction((parse, ct) => RunAsync(context, parse, parse.GetValue(listen)!, flags, parse.GetValue(policyFile), parse.GetValue(upstream), ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(CliContext ctx, ParseResult parse, string listenText, ProxyFlags flags, string? policyFile, CancellationToken ct)
+    private static async Task<int> RunAsync(CliContext ctx, ParseResult parse, string listenText, ProxyFlags flags, string? policyFile, string? upstreamProxy, CancellationToken ct)
     {
         if (!ProxyOptions.TryParseListen(listenText, out var endPoint))
         {
@@ -36,6 +38,15 @@ internal static class ProxyCommand
         {
             return ExitCodes.UsageOrDenied;
         }
+
+        Egress.Proxy.Gateway.UpstreamProxy? chained = null;
+        if (upstreamProxy is not null && !Egress.Proxy.Gateway.UpstreamProxy.TryParse(upstreamProxy, out chained, out var upstreamError))
+        {
+            ctx.Error.WriteLine(CliText.Bounded($"egress-policy: --upstream-proxy {upstreamError}"));
+            return ExitCodes.UsageOrDenied;
+        }
+
+        options = options with { UpstreamProxy = chained };
 
         // Gateway (src/Egress.Proxy/Gateway): a policy file that fails the verify rules at start-up fails closed.
         string? file = policyFile is null ? null : ctx.FullPath(policyFile);

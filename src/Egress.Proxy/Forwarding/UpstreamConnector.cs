@@ -91,10 +91,14 @@ internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyO
         foreach (var decision in candidates)
         {
             var address = decision.Address!;
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            // With --upstream-proxy (Gateway/UpstreamProxy): a tunnel through it to the checked address, never the name.
+            var upstreamProxy = options.UpstreamProxy;
+            var socket = upstreamProxy is null ? new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true } : Gateway.UpstreamProxy.CreateSocket();
             try
             {
-                await socket.ConnectAsync(new IPEndPoint(address, destination.Port), timeout.Token).ConfigureAwait(false);
+                await (upstreamProxy is null
+                    ? socket.ConnectAsync(new IPEndPoint(address, destination.Port), timeout.Token).AsTask()
+                    : upstreamProxy.ConnectAsync(socket, new IPEndPoint(address, destination.Port), timeout.Token)).ConfigureAwait(false);
                 connection.Record(decision);
                 ProxyMetrics.Request(kind, true);
                 return new UpstreamResult { Socket = socket, Decision = decision };
