@@ -5,30 +5,30 @@ using Egress.Proxy;
 
 namespace Egress.Cli.Commands;
 
-/// <summary>
-/// <c>proxy [--listen ADDR:PORT] [limits]</c>: serve the egress proxy until SIGTERM or Ctrl-C, then drain
-/// (stop accepting, let open exchanges and tunnels finish for the shutdown grace, cut the rest) and exit 0.
-/// SIGHUP is ignored for now (<see cref="OnHangUp"/> is where a reload will go).
-/// </summary>
+/// <summary><c>proxy [--listen ADDR:PORT] [limits]</c>: serve the egress proxy until SIGTERM or Ctrl-C.</summary>
 internal static class ProxyCommand
 {
     public static Command Create(CliContext context)
     {
         var listen = new Option<string>("--listen") { Description = $"Address to listen on, host:port or [v6]:port (default {ProxyDefaults.Listen}; port 0 picks one).", DefaultValueFactory = _ => ProxyDefaults.Listen, HelpName = "ADDR:PORT" };
         var flags = new ProxyFlags();
-        var command = new Command("proxy", "Serve the egress proxy (HTTP/1.1 CONNECT and absolute-form http://) enforcing the policy; GET /healthz answers ok. On SIGTERM or Ctrl-C it stops accepting, lets open exchanges and tunnels finish for 5 seconds, closes the rest and exits 0; SIGHUP is ignored.")
+        var upstream = new Option<string?>("--upstream-proxy") { Description = "Chain allowed connections through this http://host:port proxy: the gateway decides first, then tunnels to the checked address.", HelpName = "URL" };
+        var policyFile = new Option<string?>("--policy-file") { Description = "Enforce this lock-format file instead of EGRESS_ALLOWLIST; reloaded on SIGHUP and when it changes (a file that fails the verify rules is rejected, the running policy stays); a bad file at start-up exits 2.", HelpName = "PATH" };
+        var command = new Command("proxy", "Serve the egress proxy (HTTP/1.1 CONNECT and absolute-form http://) enforcing the policy; GET /healthz answers ok. On SIGTERM or Ctrl-C it stops accepting, lets open exchanges and tunnels finish for 5 seconds, closes the rest and exits 0; SIGHUP reloads --policy-file (without one there is nothing to reload).")
         {
             listen,
+            policyFile,
+            upstream,
         };
         flags.AddTo(command);
         // A synchronous action on purpose: System.CommandLine gives asynchronous actions only
         // ProcessTerminationTimeout (2 s) after SIGTERM before it exits 143, shorter than the drain. The proxy
         // handles its own signals below and blocks this thread while the server runs on the thread pool.
-        command.SetAction(parse => RunAsync(context, parse, parse.GetValue(listen)!, flags).GetAwaiter().GetResult());
+        command.SetAction(parse => RunAsync(context, parse, parse.GetValue(listen)!, flags, parse.GetValue(policyFile), parse.GetValue(upstream)).GetAwaiter().GetResult());
         return command;
     }
 
-    private static async Task<int> RunAsync(CliContext ctx, ParseResult parse, string listenText, ProxyFlags flags)
+    private static async Task<int> RunAsync(CliContext ctx, ParseResult parse, string listenText, ProxyFlags flags, string? policyFile, string? upstreamProxy)
     {
         if (!ProxyOptions.TryParseListen(listenText, out var endPoint))
         {
@@ -42,8 +42,28 @@ internal static class ProxyCommand
             return ExitCodes.UsageOrDenied;
         }
 
-        using var policy = ctx.CreatePolicy();
-        await using var server = new EgressProxyServer(policy, options);
+        Egress.Proxy.Gateway.UpstreamProxy? chained = null;
+        if (upstreamProxy is not null && !Egress.Proxy.Gateway.UpstreamProxy.TryParse(upstreamProxy, out chained, out var upstreamError))
+        {
+            ctx.Error.WriteLine(CliText.Bounded($"egress-policy: --upstream-proxy {upstreamError}"));
+            return ExitCodes.UsageOrDenied;
+        }
+
+        options = options with { UpstreamProxy = chained };
+
+        // Gateway (src/Egress.Proxy/Gateway): a policy file that fails the verify rules at start-up fails closed.
+        string? file = policyFile is null ? null : ctx.FullPath(policyFile);
+        System.Collections.Immutable.ImmutableArray<string> fileTokens = [];
+        string? sha = null;
+        if (file is not null && !Egress.Proxy.Gateway.PolicyFile.TryLoad(file, out fileTokens, out sha, out var fileError))
+        {
+            ctx.Error.WriteLine(CliText.Clean($"egress-policy: --policy-file: {fileError}; not serving"));
+            return ExitCodes.Validation;
+        }
+
+        using var policy = ctx.CreatePolicy(file is null ? null : ctx.ReadOptions() with { Allowlist = fileTokens });
+        using var gateway = new Egress.Proxy.Gateway.GatewayHost(policy, file, sha, ctx.Error);
+        await using var server = new EgressProxyServer(gateway.Policies, options with { HealthDetail = gateway.HealthDetail });
         try
         {
             server.Start();
@@ -55,15 +75,14 @@ internal static class ProxyCommand
         }
 
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        void OnStop(PosixSignalContext signal)
+        void OnSignal(PosixSignalContext signal)
         {
             signal.Cancel = true;
             stop.TrySetResult();
         }
 
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStop);
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStop);
-        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, signal => OnHangUp(ctx, signal));
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         string mode = policy.Options.Enforce ? "enforcing" : "audit mode (nothing blocked)";
         ctx.Out.WriteLine($"egress-policy proxy listening on http://{server.LocalEndPoint}, {mode}, allowlist: {string.Join(',', policy.Options.Allowlist)}");
         ctx.Out.Flush();
@@ -73,13 +92,5 @@ internal static class ProxyCommand
         await server.StopAsync().ConfigureAwait(false);
         ctx.Error.WriteLine("egress-policy proxy: stopped");
         return ExitCodes.Success;
-    }
-
-    // The one place SIGHUP is handled. Ignored for now (documented in docs/proxy.md); a policy reload goes here.
-    private static void OnHangUp(CliContext ctx, PosixSignalContext signal)
-    {
-        signal.Cancel = true;
-        ctx.Error.WriteLine("egress-policy proxy: SIGHUP ignored (reloading the policy is not supported yet; restart to change it)");
-        ctx.Error.Flush();
     }
 }
