@@ -241,7 +241,8 @@ internal sealed partial class ProxyConnection : IDisposable
         byte[] response;
         if (path == ProxyDefaults.HealthPath)
         {
-            response = ProxyResponses.Build(200, "text/plain; charset=utf-8", "ok\n", !keepAlive);
+            var (status, body) = DescriptorLimits.Health();
+            response = ProxyResponses.Build(status, "text/plain; charset=utf-8", body, !keepAlive);
         }
         else if (_options.LocalEndpoint?.Invoke(path) is { } local)
         {

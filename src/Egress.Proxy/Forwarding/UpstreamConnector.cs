@@ -78,7 +78,18 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
         bool timedOut = false;
         foreach (var (address, decision) in candidates)
         {
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            Socket socket;
+            try
+            {
+                socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+            {
+                // Out of descriptors: answer 503 (and report degraded on /healthz) rather than dropping the client.
+                DescriptorLimits.ReportExhausted();
+                return Fail(decision, kind, 503, "the proxy is out of file descriptors; try again later");
+            }
+
             try
             {
                 await socket.ConnectAsync(new IPEndPoint(address, destination.Port), timeout.Token).ConfigureAwait(false);
