@@ -31,6 +31,11 @@ internal sealed class BytePump
         _counted = counted;
     }
 
+    private static long s_splicedTotal;
+
+    /// <summary>Bytes moved by splice in this process (for tests and diagnostics).</summary>
+    public static long SplicedTotal => Interlocked.Read(ref s_splicedTotal);
+
     /// <summary>Bytes moved so far.</summary>
     public long Bytes { get; private set; }
 
@@ -95,6 +100,7 @@ internal sealed class BytePump
                 if (n > 0)
                 {
                     pipe.Pending = n;
+                    Interlocked.Add(ref s_splicedTotal, n);
                     Moved((int)n);
                     await DrainAsync(pipe, toFd).ConfigureAwait(false);
                     continue;
