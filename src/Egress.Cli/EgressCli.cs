@@ -34,6 +34,7 @@ internal static class EgressCli
         root.Subcommands.Add(VerifyVersionsCommand.Create(context));
         root.Subcommands.Add(ProxyCommand.Create(context));
         root.Subcommands.Add(RunCommand.Create(context));
+        root.Subcommands.Add(ExportCommand.Create(context));
         return root;
     }
 }

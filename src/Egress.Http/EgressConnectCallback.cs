@@ -62,7 +62,7 @@ public static class EgressConnectCallback
                 : EgressHttp.TryParse(uri?.Scheme ?? "http", endpoint.Host, endpoint.Port, out target, out error);
             if (!parsed)
             {
-                if (EgressHttp.Enforce(p, EgressHttp.Invalid(p, error), endpoint.Host) is { } invalid)
+                if (EgressHttp.Refusal(p, p.EvaluateInvalid(error, endpoint.Host, EgressHttp.Context)) is { } invalid)
                 {
                     throw invalid;
                 }
@@ -71,23 +71,25 @@ public static class EgressConnectCallback
                 return await ConnectAsync(await ResolveAsync(endpoint.Host, cancellationToken).ConfigureAwait(false), endpoint.Port, cancellationToken).ConfigureAwait(false);
             }
 
-            var hostDecision = p.Decide(target);
-            if (!EgressPolicyHandler.AlreadyRecorded(request) || !hostDecision.Allowed)
+            // One event per connection: the handler above may already have recorded this hop's request decision,
+            // in which case only a denial found here (an address, a Host header) is recorded.
+            var connection = p.BeginConnection(target, EgressHttp.Context);
+            var hostDecision = connection.DecideName(request.Headers.Host, EgressHttp.HostHeader);
+            bool recorded = EgressPolicyHandler.AlreadyRecorded(request);
+            if (!hostDecision.Allowed)
             {
-                if (EgressHttp.Enforce(p, hostDecision) is { } denied)
-                {
-                    throw denied;
-                }
-            }
-
-            if (hostDecision.Outcome == EgressOutcome.Allowed && EgressHttp.EnforceHostHeader(p, request, target) is { } fronted)
-            {
-                throw fronted;
+                connection.Record(hostDecision);
+                throw EgressHttp.Refusal(p, hostDecision)!;
             }
 
             if (proxied || inner is not null)
             {
                 // The proxy (configured by the operator) or the user's own callback opens the socket.
+                if (!recorded)
+                {
+                    connection.Record(hostDecision);
+                }
+
                 return inner is not null
                     ? await inner(context, cancellationToken).ConfigureAwait(false)
                     : await ConnectAsync(await ResolveAsync(endpoint.Host, cancellationToken).ConfigureAwait(false), endpoint.Port, cancellationToken).ConfigureAwait(false);
@@ -97,31 +99,52 @@ public static class EgressConnectCallback
             IPAddress[] addresses = target.Address is { } literal ? [literal] : await ResolveAsync(endpoint.Host, cancellationToken).ConfigureAwait(false);
             if (addresses.Length == 0)
             {
+                if (!recorded)
+                {
+                    connection.Record(hostDecision);
+                }
+
                 throw new HttpRequestException(HttpRequestError.NameResolutionError, $"{target.Host} did not resolve to any address");
             }
 
-            bool recordedAudit = false;
-            foreach (var address in addresses)
+            var decisions = new EgressDecision[addresses.Length];
+            for (int i = 0; i < addresses.Length; i++)
             {
-                var decision = p.DecideAddress(target, address);
-                if (decision.Outcome == EgressOutcome.Allowed || (decision.WouldDeny && hostDecision.WouldDeny))
+                decisions[i] = connection.DecideAddress(addresses[i]);
+                if (!decisions[i].Allowed)
                 {
-                    continue; // allowed, or an audit-mode would-deny already recorded for the host
-                }
-
-                if (!decision.Allowed)
-                {
-                    throw EgressHttp.Enforce(p, decision)!;
-                }
-
-                if (!recordedAudit)
-                {
-                    p.Events.Record(decision, EgressHttp.Source);
-                    recordedAudit = true;
+                    connection.Record(decisions[i]);
+                    throw EgressHttp.Refusal(p, decisions[i])!;
                 }
             }
 
-            return await ConnectAsync(addresses, endpoint.Port, cancellationToken).ConfigureAwait(false);
+            // Dial one checked address at a time so that the event names the address actually reached.
+            Exception? last = null;
+            foreach (var decision in decisions)
+            {
+                try
+                {
+                    var stream = await ConnectAsync([decision.Address!], endpoint.Port, cancellationToken).ConfigureAwait(false);
+                    if (!recorded || (decision.WouldDeny && !hostDecision.WouldDeny))
+                    {
+                        // Not recorded yet, or audit mode found here what the host decision did not (a special-purpose address).
+                        connection.Record(decision);
+                    }
+
+                    return stream;
+                }
+                catch (SocketException ex)
+                {
+                    last = ex;
+                }
+            }
+
+            if (!recorded)
+            {
+                connection.Record(hostDecision);
+            }
+
+            throw last!;
         }
 
         private async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken)

@@ -7,16 +7,32 @@ namespace Egress.Http;
 internal static class EgressHttp
 {
     /// <summary>The event source of every enforcement in this assembly.</summary>
-    public const string Source = "http";
+    public const string Source = EgressSources.Http;
+
+    /// <summary>What the Host header is called in a reason.</summary>
+    public const string HostHeader = "Host header";
+
+    /// <summary>The decision context of every enforcement in this assembly.</summary>
+    public static readonly DecisionContext Context = new(Source);
 
     /// <summary>Key under which a request remembers the URI whose decision is already recorded.</summary>
     public static readonly HttpRequestOptionsKey<Uri> RecordedKey = new("Egress.Http.Recorded");
 
-    /// <summary>Records <paramref name="decision"/> and returns the exception to throw when it denies.</summary>
-    public static EgressDeniedException? Enforce(EgressPolicy policy, in EgressDecision decision, string? rawInput = null)
+    /// <summary>The exception to throw for <paramref name="decision"/>, or null when it allows.</summary>
+    public static EgressDeniedException? Refusal(EgressPolicy policy, in EgressDecision decision) =>
+        decision.Allowed ? null : new EgressDeniedException(decision, policy.Options.LockFile);
+
+    /// <summary>
+    /// The per-request work of the handler and the guard's hooks: decides the request URI's authority (the one
+    /// dialled) and the Host header's name when it differs (deny if either is denied), records one timed event,
+    /// and returns the exception to throw when it denies.
+    /// </summary>
+    public static EgressDeniedException? EnforceRequest(EgressPolicy policy, Uri? uri, string? hostHeader, out EgressDecision decision)
     {
-        policy.Events.Record(decision, Source, rawInput);
-        return decision.Allowed ? null : new EgressDeniedException(decision, policy.Options.LockFile);
+        decision = TryParse(uri, out var destination, out var error)
+            ? policy.Evaluate(destination, hostHeader, HostHeader, Context)
+            : policy.EvaluateInvalid(error, uri?.Host, Context);
+        return Refusal(policy, decision);
     }
 
     /// <summary>Parses the authority of <paramref name="uri"/> (host and port only; path and query never read).</summary>
@@ -82,45 +98,4 @@ internal static class EgressHttp
     private static volatile LastParsed? s_last;
 
     private sealed record LastParsed(string Scheme, string Host, int Port, Destination Destination);
-
-    /// <summary>
-    /// Records and returns the refusal when <paramref name="request"/> carries a Host header naming another host
-    /// than <paramref name="target"/> that the policy does not allow: SocketsHttpHandler sends that name as the
-    /// Host and, over TLS, as the SNI name, so the allowed address would serve the denied virtual host.
-    /// Null when there is no such header, or it names the same host, or the policy allows it (no extra event).
-    /// </summary>
-    public static EgressDeniedException? EnforceHostHeader(EgressPolicy policy, HttpRequestMessage? request, in Destination target)
-    {
-        string? header = request?.Headers.Host;
-        if (header is null)
-        {
-            return null;
-        }
-
-        string scheme = request!.RequestUri is { IsAbsoluteUri: true } uri ? uri.Scheme : "http";
-        EgressDecision decision;
-        if (!DestinationParser.TryParse($"{scheme}://{header}", out var named, out var error))
-        {
-            decision = Invalid(policy, "Host header: " + error);
-        }
-        else if (string.Equals(named.Host, target.Host, StringComparison.Ordinal))
-        {
-            return null;
-        }
-        else
-        {
-            decision = policy.Decide(new Destination(named.Host, target.Port, named.Address));
-        }
-
-        return decision.Outcome == EgressOutcome.Allowed ? null : Enforce(policy, decision, header);
-    }
-
-    /// <summary>The decision for a destination that could not be read (denied; audit mode lets it through).</summary>
-    public static EgressDecision Invalid(EgressPolicy policy, string? error)
-    {
-        string reason = "invalid destination: " + (error ?? "unreadable");
-        return policy.Options.Enforce
-            ? new EgressDecision(false, reason, null, null, 0, EgressOutcome.InvalidDestination, true)
-            : new EgressDecision(true, "audit mode: would deny (" + reason + ")", null, null, 0, EgressOutcome.InvalidDestination, false);
-    }
 }

@@ -27,25 +27,14 @@ public sealed class EgressPolicyHandler : DelegatingHandler
     {
         ArgumentNullException.ThrowIfNull(request);
         var policy = Policy;
-        EgressDecision decision;
-        if (EgressHttp.TryParse(request.RequestUri, out var destination, out var error))
-        {
-            decision = policy.Decide(destination);
-            request.Options.Set(EgressHttp.RecordedKey, request.RequestUri!);
-        }
-        else
-        {
-            decision = EgressHttp.Invalid(policy, error);
-        }
-
-        if (EgressHttp.Enforce(policy, decision, request.RequestUri?.Host) is { } denied)
+        if (EgressHttp.EnforceRequest(policy, request.RequestUri, request.Headers.Host, out _) is { } denied)
         {
             return Task.FromException<HttpResponseMessage>(denied);
         }
 
-        if (decision.Outcome == EgressOutcome.Allowed && EgressHttp.EnforceHostHeader(policy, request, destination) is { } fronted)
+        if (request.RequestUri is { IsAbsoluteUri: true } uri)
         {
-            return Task.FromException<HttpResponseMessage>(fronted);
+            request.Options.Set(EgressHttp.RecordedKey, uri);
         }
 
         return SendCoreAsync(request, cancellationToken);

@@ -40,8 +40,8 @@ public static class EgressStartupCheck
     public static EgressDecision RequireAllowedUrl(string url, EgressPolicy? policy = null)
     {
         var p = policy ?? EgressPolicy.Shared;
-        var decision = p.Decide(url);
-        if (EgressHttp.Enforce(p, decision) is { } denied)
+        var decision = p.Evaluate(url, EgressHttp.Context);
+        if (EgressHttp.Refusal(p, decision) is { } denied)
         {
             throw denied;
         }

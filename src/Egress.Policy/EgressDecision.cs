@@ -1,7 +1,7 @@
 namespace Egress.Policy;
 
 /// <summary>
-/// The result of deciding one destination (SPEC §4): <c>allowed</c>, <c>reason</c>, <c>matched_token</c>,
+/// The result of deciding one destination: <c>allowed</c>, <c>reason</c>, <c>matched_token</c>,
 /// <c>destination_host</c>. A value type so that the decision path allocates nothing.
 /// </summary>
 /// <param name="Allowed">Whether the connection may proceed (in audit mode, always true).</param>
@@ -20,6 +20,15 @@ public readonly record struct EgressDecision(
     EgressOutcome Outcome,
     bool Enforced)
 {
+    /// <summary>
+    /// The resolved address this decision judged (<see cref="EgressPolicy.DecideAddress(in Destinations.Destination, System.Net.IPAddress)"/>, a connection's
+    /// chosen address), or <see langword="null"/> for a host-only decision.
+    /// </summary>
+    public System.Net.IPAddress? Address { get; init; }
+
+    /// <summary>The special-purpose range <see cref="Address"/> lies in (<c>loopback</c>, <c>private</c>, …), or <see langword="null"/>.</summary>
+    public string? AddressRange { get; init; }
+
     /// <summary>Audit mode let through a destination the policy would have denied.</summary>
     public bool WouldDeny => Outcome != EgressOutcome.Allowed && !Enforced;
 

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics;
 using System.Net;
 using Egress.Policy.Configuration;
 using Egress.Policy.Destinations;
@@ -111,7 +112,7 @@ public sealed class EgressPolicy : IDisposable
     {
         if (!DestinationParser.TryParse(destination, out var parsed, out var error))
         {
-            return Invalid(error!);
+            return DecideInvalid(error);
         }
 
         return Decide(parsed);
@@ -132,50 +133,166 @@ public sealed class EgressPolicy : IDisposable
     }
 
     /// <summary>
+    /// The decision for a destination that could not be read (<paramref name="error"/> says why): denied, or in
+    /// audit mode let through as a would-be denial. Does not record an event.
+    /// </summary>
+    public EgressDecision DecideInvalid(string? error) =>
+        Deny(EgressOutcome.InvalidDestination, "invalid destination: " + (error ?? "unreadable"), null, 0);
+
+    /// <summary>
     /// Decides a connection to <paramref name="resolved"/>, an address the destination's host resolved to.
     /// The host must be allowed, and a special-purpose address (loopback, private, link-local, CGNAT, cloud
-    /// metadata, …) must be named by an IP/CIDR or exact-host token. Does not record an event.
+    /// metadata, …) must be named by an IP/CIDR or exact-host token. The decision carries the address and its
+    /// range. Does not record an event.
     /// </summary>
-    public EgressDecision DecideAddress(in Destination destination, IPAddress resolved)
+    public EgressDecision DecideAddress(in Destination destination, IPAddress resolved) =>
+        DecideAddress(Decide(destination), destination, resolved);
+
+    /// <summary>
+    /// Decides <paramref name="destination"/>, the authority actually dialled, and <paramref name="name"/>, another
+    /// name the traffic carries for it (an HTTP <c>Host</c> header, a TLS SNI name): denied if either is. The
+    /// decision is the dialled one's unless the name is denied, in which case it names the name (the host to
+    /// allow) and its reason says what was dialled. Does not record an event.
+    /// </summary>
+    /// <param name="destination">The authority dialled.</param>
+    /// <param name="name">The other name (<c>host</c> or <c>host:port</c>), or <see langword="null"/> when there is none.</param>
+    /// <param name="nameKind">What the name is, for the reason: <c>Host header</c>, <c>TLS SNI</c>.</param>
+    public EgressDecision Decide(in Destination destination, string? name, string nameKind)
     {
-        ArgumentNullException.ThrowIfNull(resolved);
-        var hostDecision = Decide(destination);
-        if (hostDecision.Outcome != EgressOutcome.Allowed)
+        ArgumentNullException.ThrowIfNull(nameKind);
+        var decision = Decide(destination);
+        return name is null || decision.Outcome != EgressOutcome.Allowed ? decision : DecideName(decision, destination, name, nameKind);
+    }
+
+    /// <summary>
+    /// Decides the dialled <paramref name="destination"/> and another <paramref name="name"/> the traffic carries
+    /// (see <see cref="Decide(in Destination, string, string)"/>) and records one timed event.
+    /// </summary>
+    public EgressDecision Evaluate(in Destination destination, string? name, string nameKind, in DecisionContext context)
+    {
+        long started = Stopwatch.GetTimestamp();
+        var decision = Decide(destination, name, nameKind);
+        Events.Record(decision, context, name, Stopwatch.GetElapsedTime(started));
+        return decision;
+    }
+
+    /// <summary>Records the denial (audit: would-be denial) of a destination that could not be read, as one timed event.</summary>
+    /// <param name="error">Why it could not be read.</param>
+    /// <param name="rawInput">What was asked (shown bounded, without credentials), or <see langword="null"/>.</param>
+    /// <param name="context">Who asked.</param>
+    public EgressDecision EvaluateInvalid(string? error, string? rawInput, in DecisionContext context)
+    {
+        long started = Stopwatch.GetTimestamp();
+        var decision = DecideInvalid(error);
+        Events.Record(decision, context, rawInput, Stopwatch.GetElapsedTime(started));
+        return decision;
+    }
+
+    /// <summary>Decides <paramref name="destination"/> and records one timed event.</summary>
+    /// <param name="destination">A URL or <c>host[:port]</c>.</param>
+    /// <param name="context">Who asks: the source (a string converts) and the client where known.</param>
+    public EgressDecision Evaluate(string? destination, in DecisionContext context)
+    {
+        long started = Stopwatch.GetTimestamp();
+        var decision = Decide(destination);
+        Events.Record(decision, context, destination, Stopwatch.GetElapsedTime(started));
+        return decision;
+    }
+
+    /// <summary>Decides a canonical destination and records one timed event.</summary>
+    public EgressDecision Evaluate(in Destination destination, in DecisionContext context)
+    {
+        long started = Stopwatch.GetTimestamp();
+        var decision = Decide(destination);
+        Events.Record(decision, context, null, Stopwatch.GetElapsedTime(started));
+        return decision;
+    }
+
+    /// <summary>
+    /// Decides a destination that is already known to be <paramref name="address"/> (a datagram, a redirected
+    /// connection) and records one timed event carrying the address and its range.
+    /// </summary>
+    public EgressDecision Evaluate(in Destination destination, IPAddress address, in DecisionContext context)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        long started = Stopwatch.GetTimestamp();
+        var decision = DecideAddress(destination, address);
+        Events.Record(decision, context, null, Stopwatch.GetElapsedTime(started));
+        return decision;
+    }
+
+    /// <summary>
+    /// Starts the decision of a connection: decides the host now (<see cref="ConnectionDecision.Host"/>); the
+    /// caller then decides each resolved address with <see cref="ConnectionDecision.DecideAddress"/> and
+    /// records exactly one event with <see cref="ConnectionDecision.Record(in EgressDecision)"/>.
+    /// </summary>
+    public ConnectionDecision BeginConnection(in Destination destination, in DecisionContext context) =>
+        new(this, destination, context);
+
+    /// <summary>
+    /// Records a decision taken earlier without deciding again (a request that reuses a connection). Not
+    /// timed: no decision was made. Prefer <see cref="Evaluate(string, in DecisionContext)"/>.
+    /// </summary>
+    public EgressEvent Record(in EgressDecision decision, in DecisionContext context) =>
+        Events.Record(decision, context, null, null);
+
+    internal EgressDecision DecideName(in EgressDecision dialled, in Destination destination, string name, string nameKind)
+    {
+        if (!DestinationParser.TryParse(name, out var named, out var error))
         {
-            return hostDecision;
+            return DecideInvalid($"{nameKind} '{Configuration.EgressOptionsReader.Printable(name[..Math.Min(name.Length, 256)])}': {error}");
         }
 
-        if (!SpecialPurposeAddresses.IsSpecialPurpose(resolved, out var range)
-            || Matcher.MatchExplicit(destination.Host, resolved, destination.Port) is not null)
+        if (string.Equals(named.Host, destination.Host, StringComparison.Ordinal))
+        {
+            return dialled;
+        }
+
+        var decision = Decide(new Destination(named.Host, destination.Port, named.Address));
+        if (decision.Outcome == EgressOutcome.Allowed)
+        {
+            return dialled;
+        }
+
+        string reason = $"{nameKind} names {named.Host} on a connection to {destination}: {NotInAllowlist}";
+        return Deny(decision.Outcome, reason, named.Host, destination.Port);
+    }
+
+    internal EgressDecision DecideAddress(in EgressDecision hostDecision, in Destination destination, IPAddress resolved)
+    {
+        ArgumentNullException.ThrowIfNull(resolved);
+        if (resolved.IsIPv4MappedToIPv6)
+        {
+            resolved = resolved.MapToIPv4();
+        }
+
+        bool special = SpecialPurposeAddresses.IsSpecialPurpose(resolved, out var range);
+        if (!special)
+        {
+            return hostDecision with { Address = resolved };
+        }
+
+        if (hostDecision.Outcome == EgressOutcome.InvalidDestination)
         {
             return hostDecision;
         }
 
         string shown = HostCanonicalizer.FormatAddress(resolved);
+        if (hostDecision.Outcome == EgressOutcome.NotInAllowlist)
+        {
+            // Denied (or would be) already; in audit mode say that the address, too, would need an explicit token.
+            return hostDecision.WouldDeny
+                ? hostDecision with { Address = resolved, AddressRange = range, Reason = $"audit mode: would deny ({NotInAllowlist}; {destination.Host} resolved to {shown}, a {range} address)" }
+                : hostDecision with { Address = resolved, AddressRange = range };
+        }
+
+        if (Matcher.MatchExplicit(destination.Host, resolved, destination.Port) is not null)
+        {
+            return hostDecision with { Address = resolved, AddressRange = range };
+        }
+
         string reason = $"{destination.Host} resolved to {shown}, a {range} address; only an IP/CIDR or exact-host token (e.g. '={destination.Host}' or '{shown.Trim('[', ']')}') may allow it";
-        return Options.Enforce
-            ? new EgressDecision(false, reason, null, destination.Host, destination.Port, EgressOutcome.SpecialPurposeAddress, true)
-            : new EgressDecision(true, "audit mode: would deny (" + reason + ")", null, destination.Host, destination.Port, EgressOutcome.SpecialPurposeAddress, false);
-    }
-
-    /// <summary>Decides <paramref name="destination"/> and records the event.</summary>
-    public EgressDecision Evaluate(string? destination, string source)
-    {
-        long started = Events.Metrics?.StartTimestamp() ?? 0;
-        var decision = Decide(destination);
-        Events.Metrics?.RecordDuration(started, decision, source);
-        Events.Record(decision, source, destination);
-        return decision;
-    }
-
-    /// <summary>Decides a canonical destination and records the event.</summary>
-    public EgressDecision Evaluate(in Destination destination, string source)
-    {
-        long started = Events.Metrics?.StartTimestamp() ?? 0;
-        var decision = Decide(destination);
-        Events.Metrics?.RecordDuration(started, decision, source);
-        Events.Record(decision, source);
-        return decision;
+        return Deny(EgressOutcome.SpecialPurposeAddress, reason, destination.Host, destination.Port) with { Address = resolved, AddressRange = range };
     }
 
     /// <summary>Suggests the token that would allow <paramref name="host"/>: its registrable-looking domain, or the IP.</summary>
@@ -193,11 +310,8 @@ public sealed class EgressPolicy : IDisposable
     /// <inheritdoc />
     public void Dispose() => Events.Dispose();
 
-    private EgressDecision Invalid(string error)
-    {
-        string reason = "invalid destination: " + error;
-        return Options.Enforce
-            ? new EgressDecision(false, reason, null, null, 0, EgressOutcome.InvalidDestination, true)
-            : new EgressDecision(true, "audit mode: would deny (" + reason + ")", null, null, 0, EgressOutcome.InvalidDestination, false);
-    }
+    /// <summary>The one place a non-allowed decision is built: denied, or in audit mode let through as a would-be denial.</summary>
+    private EgressDecision Deny(EgressOutcome outcome, string reason, string? host, int port) => Options.Enforce
+        ? new EgressDecision(false, reason, null, host, port, outcome, true)
+        : new EgressDecision(true, "audit mode: would deny (" + reason + ")", null, host, port, outcome, false);
 }

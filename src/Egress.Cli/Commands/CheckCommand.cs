@@ -32,7 +32,7 @@ internal static class CheckCommand
         bool anyDenied = false;
         foreach (var input in inputs)
         {
-            var decision = policy.Evaluate(input, source: "check");
+            var decision = policy.Evaluate(input, EgressSources.Check);
             anyDenied |= decision.Outcome != EgressOutcome.Allowed;
             string? suggestion = decision.Outcome == EgressOutcome.NotInAllowlist && decision.DestinationHost is { } host
                 ? EgressPolicy.SuggestToken(host)

@@ -72,10 +72,7 @@ internal sealed class DiagnosticsHook : IObserver<DiagnosticListener>, IObserver
             return;
         }
 
-        EgressDecision decision = EgressHttp.TryParse(uri, out var destination, out var error)
-            ? _policy.Decide(destination)
-            : EgressHttp.Invalid(_policy, error);
-        if (EgressHttp.Enforce(_policy, decision, uri?.Host) is { } denied)
+        if (EgressHttp.EnforceRequest(_policy, uri, request?.Headers.Host, out _) is { } denied)
         {
             throw denied;
         }

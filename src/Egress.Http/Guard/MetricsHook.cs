@@ -75,9 +75,9 @@ internal sealed class MetricsHook : IDisposable
     {
         string? error = "request has no host";
         EgressDecision decision = host is not null && EgressHttp.TryParse(scheme ?? "http", host, port, out var destination, out error)
-            ? _policy.Decide(destination)
-            : EgressHttp.Invalid(_policy, error);
-        if (EgressHttp.Enforce(_policy, decision, host) is { } denied)
+            ? _policy.Evaluate(destination, EgressHttp.Context)
+            : _policy.EvaluateInvalid(error, host, EgressHttp.Context);
+        if (EgressHttp.Refusal(_policy, decision) is { } denied)
         {
             throw denied;
         }

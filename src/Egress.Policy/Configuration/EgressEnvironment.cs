@@ -31,6 +31,11 @@ public static class EgressEnvironment
     public const string LockFile = "EGRESS_LOCK_FILE";
     /// <summary>Cross-process JSON-lines event journal.</summary>
     public const string EventsFile = "EGRESS_EVENTS_FILE";
+    /// <summary>
+    /// Secret key of the journal's integrity mode (HMAC-SHA256 per line, at least 32 bytes). A secret of the
+    /// writer: <c>egress-policy run</c> must not pass it to the child it starts (the child could forge lines).
+    /// </summary>
+    public const string EventsKey = "EGRESS_EVENTS_KEY";
     /// <summary>Capacity of the in-memory recent-events ring.</summary>
     public const string RecentEvents = "EGRESS_RECENT_EVENTS";
     /// <summary>Set by CI systems.</summary>

@@ -77,6 +77,12 @@ public static class DestinationParser
                     return false;
                 }
             }
+            else if (IsNonNetworkScheme(scheme) && (afterColon.IsEmpty || afterColon.ContainsAnyExceptInRange('0', '9')))
+            {
+                // mailto:someone@api.openai.com names a mailbox, not a host to connect to; data:, javascript:, … name none.
+                error = $"{scheme.ToString().ToLowerInvariant()}: URLs have no network destination";
+                return false;
+            }
             else if (afterColon.StartsWith("//"))
             {
                 rest = afterColon[2..];
@@ -173,6 +179,29 @@ public static class DestinationParser
             "ftp" => 21,
             "file" => 0,
             _ => -1,
+        };
+    }
+
+    /// <summary>
+    /// Whether <paramref name="scheme"/> is one whose URLs never name a host to connect to (IANA permanent and
+    /// browser-internal schemes). Written by hand because WHATWG does not classify schemes beyond its special six:
+    /// without the list, <c>mailto:a@b.example</c> reads as the bare <c>user:password@host</c> form.
+    /// </summary>
+    public static bool IsNonNetworkScheme(ReadOnlySpan<char> scheme)
+    {
+        Span<char> lower = stackalloc char[16];
+        if (scheme.Length > lower.Length)
+        {
+            return false;
+        }
+
+        int n = scheme.ToLowerInvariant(lower);
+        return lower[..n] switch
+        {
+            "about" or "blob" or "callto" or "cid" or "data" or "fax" or "file" or "filesystem" or "geo" or "intent"
+                or "jar" or "javascript" or "magnet" or "mailto" or "mid" or "news" or "sms" or "tel" or "urn"
+                or "vbscript" or "view-source" => true,
+            _ => false,
         };
     }
 

@@ -6,7 +6,7 @@ namespace Egress.Policy.Domains;
 /// The one registrable-domain routine: what a suggestion, the learner and token validation treat as the
 /// domain a party registers, and which names are suffixes under which unrelated parties get names.
 /// Written by hand (no public-suffix-list package is vetted here): TLDs, two-letter country codes with a
-/// short second level (<c>co.uk</c>) and the hosting platforms in <see cref="SharedSuffixes"/>.
+/// registry second level (<c>co.uk</c>) and the hosting platforms in <see cref="SharedSuffixes"/>.
 /// </summary>
 public static class RegistrableDomain
 {
@@ -22,13 +22,27 @@ public static class RegistrableDomain
         "blogspot.com", "readthedocs.io", "glitch.me", "repl.co", "googleusercontent.com", "storage.googleapis.com");
 
     /// <summary>
+    /// Second-level labels under which two-letter country codes register names (<c>co.uk</c>, <c>com.au</c>,
+    /// <c>ne.jp</c>). A list, not a length rule: <c>t.co</c>, <c>bit.ly</c> and <c>fly.io</c> are registrable
+    /// domains, and token validation rejects a suffix as a whole-party token.
+    /// </summary>
+    public static readonly FrozenSet<string> CountryCodeSecondLevels = FrozenSet.Create(StringComparer.Ordinal,
+        "ac", "ad", "asn", "co", "com", "ed", "edu", "firm", "gen", "go", "gob", "gov", "govt", "gr", "ind", "lg",
+        "ltd", "me", "mil", "ne", "net", "nhs", "or", "org", "plc", "police", "sch");
+
+    /// <summary>
     /// The registrable-looking domain of a canonical <paramref name="host"/>: one label under a shared suffix
-    /// or under a two-letter country code with a short second level (<c>co.uk</c>), else the last two labels.
+    /// or under a two-letter country code with a registry second level (<see cref="CountryCodeSecondLevels"/>), else the last two labels.
     /// Null when the host is itself a suffix (or has a single label).
     /// </summary>
     public static string? Of(string host)
     {
         ArgumentNullException.ThrowIfNull(host);
+        if (SharedSuffixes.Contains(host))
+        {
+            return null; // checked first: s3.amazonaws.com is a suffix although amazonaws.com is one too
+        }
+
         var labels = host.Split('.');
         for (int i = 1; i < labels.Length; i++)
         {
@@ -38,12 +52,7 @@ public static class RegistrableDomain
             }
         }
 
-        if (SharedSuffixes.Contains(host))
-        {
-            return null;
-        }
-
-        int keep = labels.Length >= 2 && labels[^1].Length == 2 && labels[^2].Length <= 3 ? 3 : 2;
+        int keep = labels.Length >= 2 && labels[^1].Length == 2 && CountryCodeSecondLevels.Contains(labels[^2]) ? 3 : 2;
         return labels.Length < keep ? null : string.Join('.', labels[^keep..]);
     }
 

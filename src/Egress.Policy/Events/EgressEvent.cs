@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace Egress.Policy.Events;
 
 /// <summary>
-/// One recorded decision (SPEC §4). Serialised with snake_case names in logs, the journal and summaries.
+/// One recorded decision. Serialised with snake_case names in logs, the journal and summaries.
 /// </summary>
 public sealed record EgressEvent
 {
@@ -23,7 +23,35 @@ public sealed record EgressEvent
     [JsonPropertyName("port")]
     public int Port { get; init; }
 
-    /// <summary>Why the decision was taken.</summary>
+    /// <summary>
+    /// What the policy found (<c>allowed</c>, <c>not_in_allowlist</c>, <c>special_purpose_address</c>,
+    /// <c>invalid_destination</c>); with <see cref="WouldDeny"/> set, the audit-mode form of a denial.
+    /// <see langword="null"/> only in lines written before the field existed.
+    /// </summary>
+    [JsonPropertyName("outcome")]
+    public EgressOutcome? Outcome { get; init; }
+
+    /// <summary>The resolved address that was judged (and, when allowed, dialled), or null for a host-only decision.</summary>
+    [JsonPropertyName("address")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Address { get; init; }
+
+    /// <summary>The special-purpose range of <see cref="Address"/> (<c>loopback</c>, <c>private</c>, …), or null.</summary>
+    [JsonPropertyName("range")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Range { get; init; }
+
+    /// <summary>The client that asked for the connection, where the enforcement point knows it.</summary>
+    [JsonPropertyName("client")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Client { get; init; }
+
+    /// <summary>The role of <see cref="Client"/> (per-client policies), or null.</summary>
+    [JsonPropertyName("role")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Role { get; init; }
+
+    /// <summary>Why the decision was taken (for people; programs read <see cref="Outcome"/> and the fields).</summary>
     [JsonPropertyName("reason")]
     public string Reason { get; init; } = string.Empty;
 

@@ -54,12 +54,26 @@ public sealed class EgressEventRecorder : IDisposable
     /// <summary>Journal appends that failed (the event is still counted, logged and kept in the ring).</summary>
     public long JournalFailures => Interlocked.Read(ref _journalFailures);
 
-    /// <summary>Builds and records the event for <paramref name="decision"/>.</summary>
+    /// <summary>Builds and records the event for <paramref name="decision"/> (untimed; prefer <see cref="EgressPolicy.Evaluate(string, in DecisionContext)"/>).</summary>
     /// <param name="decision">The decision.</param>
     /// <param name="source">Enforcement point: <c>http</c>, <c>proxy</c>, <c>check</c>, …</param>
     /// <param name="rawInput">What was asked, used as the host when it could not be canonicalised.</param>
-    public EgressEvent Record(in EgressDecision decision, string source, string? rawInput = null)
+    public EgressEvent Record(in EgressDecision decision, string source, string? rawInput = null) =>
+        Record(decision, new DecisionContext(source), rawInput, null);
+
+    /// <summary>Builds and records the event for <paramref name="decision"/>, and its duration when timed.</summary>
+    /// <param name="decision">The decision.</param>
+    /// <param name="context">Who asked: source, client, role.</param>
+    /// <param name="rawInput">What was asked, used as the host when it could not be canonicalised.</param>
+    /// <param name="decisionTime">Time spent deciding, or <see langword="null"/> when nothing was decided (a reused decision).</param>
+    public EgressEvent Record(in EgressDecision decision, in DecisionContext context, string? rawInput, TimeSpan? decisionTime)
     {
+        string source = context.Source;
+        if (decisionTime is { } elapsed)
+        {
+            Metrics?.RecordDuration(elapsed, decision, source);
+        }
+
         Metrics?.RecordDecision(decision, source);
         var evt = new EgressEvent
         {
@@ -67,9 +81,14 @@ public sealed class EgressEventRecorder : IDisposable
             Action = decision.Action,
             Host = decision.DestinationHost ?? DisplayHost(rawInput),
             Port = decision.Port,
+            Outcome = decision.Outcome,
+            Address = decision.Address is { } address ? Destinations.HostCanonicalizer.FormatAddress(address) : null,
+            Range = decision.AddressRange,
             Reason = decision.Reason,
             Token = decision.MatchedToken,
             Source = source,
+            Client = context.Client is { } client ? Configuration.EgressOptionsReader.Printable(client) : null,
+            Role = context.Role is { } role ? Configuration.EgressOptionsReader.Printable(role) : null,
             Pid = Environment.ProcessId,
             Thread = Environment.CurrentManagedThreadId,
             WouldDeny = decision.WouldDeny,

@@ -68,7 +68,7 @@ public sealed class EgressMetrics : IDisposable
     /// <summary>Cap on distinct denied hosts in the host tag.</summary>
     public int MaxHostTags { get; }
 
-    /// <summary>A start timestamp for <see cref="RecordDuration"/>, or 0 when no one listens to the histogram.</summary>
+    /// <summary>A start timestamp for <see cref="RecordDuration(long, in EgressDecision, string)"/>, or 0 when no one listens to the histogram.</summary>
     public long StartTimestamp() => _duration.Enabled ? Stopwatch.GetTimestamp() : 0;
 
     /// <summary>Records the time since <paramref name="startTimestamp"/> (from <see cref="StartTimestamp"/>); nothing when it is 0.</summary>
@@ -79,7 +79,19 @@ public sealed class EgressMetrics : IDisposable
     {
         if (startTimestamp != 0 && _duration.Enabled)
         {
-            RecordDurationCore(startTimestamp, decision.Allowed, source);
+            RecordDurationCore(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds, decision.Allowed, source);
+        }
+    }
+
+    /// <summary>Records <paramref name="elapsed"/>, the time spent deciding, on the decision-duration histogram.</summary>
+    /// <param name="elapsed">Time spent deciding.</param>
+    /// <param name="decision">The decision taken.</param>
+    /// <param name="source">Enforcement point.</param>
+    public void RecordDuration(TimeSpan elapsed, in EgressDecision decision, string source)
+    {
+        if (_duration.Enabled)
+        {
+            RecordDurationCore(elapsed.TotalSeconds, decision.Allowed, source);
         }
     }
 
@@ -128,9 +140,8 @@ public sealed class EgressMetrics : IDisposable
 
     // Tags are added in ordinal order of their names, which lets exporters find the series without sorting.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void RecordDurationCore(long startTimestamp, bool allowed, string source)
+    private void RecordDurationCore(double seconds, bool allowed, string source)
     {
-        double seconds = Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds;
         var tags = new TagList
         {
             { EgressMetricNames.ActionTag, allowed ? "allow" : "deny" },

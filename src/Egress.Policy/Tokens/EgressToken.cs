@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Egress.Policy.Destinations;
+using Egress.Policy.Domains;
 
 namespace Egress.Policy.Tokens;
 
@@ -43,15 +44,16 @@ public sealed record EgressToken
     public string AllowReason { get; }
 
     /// <summary>
-    /// Whether <paramref name="text"/> is a wildcard: <c>*</c>, <c>all</c>, <c>any</c>, or a /0 network
-    /// (<c>0.0.0.0/0</c>, <c>::/0</c>), which would also allow loopback and cloud metadata addresses.
+    /// Whether <paramref name="text"/> is a wildcard: <c>*</c>, <c>all</c>, <c>any</c>, or a network with a
+    /// /0 prefix however it is spelled (<c>0.0.0.0/0</c>, <c>::/00</c>, <c>[::/0]:443</c>), which would also
+    /// allow loopback and cloud metadata addresses. Decided on the parsed prefix, not on the text.
     /// </summary>
     public static bool IsWildcard(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var t = text.Trim();
-        return t.Contains('*') || t.Equals("all", StringComparison.OrdinalIgnoreCase) || t.Equals("any", StringComparison.OrdinalIgnoreCase)
-            || t.EndsWith("/0", StringComparison.Ordinal) || t.Contains("/0:", StringComparison.Ordinal) || t.Contains("/0]", StringComparison.Ordinal);
+        var t = text.Trim().ToLowerInvariant();
+        return t.Contains('*') || t is "all" or "any" || t.TrimStart('=') is "all" or "any"
+            || (NetworkShape.TrySplit(t.TrimStart('='), out var shape, out _) && shape.PrefixValue == 0);
     }
 
     /// <summary>Parses one token; on failure <paramref name="error"/> says why. Never throws.</summary>
@@ -81,7 +83,9 @@ public sealed record EgressToken
 
         if (IsWildcard(t))
         {
-            error = $"wildcard token '{t}' is not allowed: name the hosts instead";
+            error = t.Contains('/')
+                ? $"wildcard token '{t}' is not allowed: a /0 network allows every address, loopback and cloud metadata included; name the hosts instead"
+                : $"wildcard token '{t}' is not allowed: name the hosts instead";
             return false;
         }
 
@@ -151,6 +155,12 @@ public sealed record EgressToken
             return false;
         }
 
+        if (PortText(body) is { } portText && !TryPort(portText, out _, out error))
+        {
+            error = $"token '{text}': {error}";
+            return false;
+        }
+
         if (destination.Address is { } address)
         {
             // "010.0.0.7" or "10.7" would silently mean another address than it seems to; tokens say it plainly.
@@ -171,69 +181,43 @@ public sealed record EgressToken
             return true;
         }
 
+        if (kind == EgressTokenKind.Domain && destination.Host != "localhost" && RegistrableDomain.IsPublicSuffix(destination.Host))
+        {
+            // "com.", "co.uk", "github.io": a domain token there allows every party's hosts under it.
+            error = $"token '{text}' covers the public suffix '{destination.Host}' (a top-level domain, a shared registry or hosting suffix, or a single-label name): "
+                + $"it would allow every party's hosts under it; name a registrable domain under it (e.g. 'example.{destination.Host}') or this one host ('={destination.Host}')";
+            return false;
+        }
+
         token = new EgressToken(text, kind, destination.Host, destination.Port, null);
         return true;
+    }
+
+    /// <summary>The port text of a host token (after the last ':' outside brackets), or null when there is none.</summary>
+    private static string? PortText(string body)
+    {
+        int from = body.StartsWith('[') ? Math.Max(0, body.IndexOf(']')) : 0;
+        int colon = body.IndexOf(':', from);
+        return colon < 0 ? null : body[(colon + 1)..];
     }
 
     /// <summary>IP, CIDR, with optional port. Returns false with error null when the text is not IP-shaped at all.</summary>
     private static bool TryParseNetwork(string t, out EgressToken? token, out string? error)
     {
         token = null;
-        error = null;
-        string body = t;
-        int port = 0;
-        if (t[0] == '[')
+        if (!NetworkShape.TrySplit(t, out var shape, out error))
         {
-            int close = t.IndexOf(']');
-            if (close < 0)
-            {
-                error = $"token '{t}': unterminated IPv6 literal";
-                return false;
-            }
-
-            body = t[1..close];
-            var after = t[(close + 1)..];
-            if (after.StartsWith('/'))
-            {
-                // "[2001:db8::]/32:443": prefix after the bracket.
-                int colon = after.IndexOf(':');
-                body += colon < 0 ? after : after[..colon];
-                after = colon < 0 ? "" : after[colon..];
-            }
-
-            if (after.Length > 0 && (!after.StartsWith(':') || !TryPort(after[1..], out port)))
-            {
-                error = $"token '{t}': bad port";
-                return false;
-            }
-        }
-        else if (t.Count(c => c == ':') >= 2)
-        {
-            body = t; // bare IPv6 (no port possible without brackets)
-        }
-        else
-        {
-            int colon = t.IndexOf(':');
-            body = colon < 0 ? t : t[..colon];
-            if (!body.Contains('/'))
-            {
-                return false; // a single IPv4 address goes through the URL host parser like any destination
-            }
-
-            if (!IsDottedDecimalShape(body))
-            {
-                return false; // not an IPv4 CIDR; the host-token parser explains what is wrong
-            }
-
-            if (colon >= 0 && !TryPort(t[(colon + 1)..], out port))
-            {
-                error = $"token '{t}': bad port";
-                return false;
-            }
+            return false;
         }
 
-        int slash = body.IndexOf('/');
-        string addressText = slash < 0 ? body : body[..slash];
+        if (shape.PortText is { } portText && !TryPort(portText, out _, out error))
+        {
+            error = $"token '{t}': {error}";
+            return false;
+        }
+
+        int port = shape.PortText is null ? 0 : int.Parse(shape.PortText, NumberStyles.None, CultureInfo.InvariantCulture);
+        string addressText = shape.AddressText;
         if (!IPAddress.TryParse(addressText, out var address) || !IsCanonicalShape(addressText, address) || addressText.Contains('%'))
         {
             error = $"token '{t}': invalid IP address '{addressText}'";
@@ -247,10 +231,22 @@ public sealed record EgressToken
 
         int maxBits = address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
         int bits = maxBits;
-        if (slash >= 0 && (!int.TryParse(body[(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out bits) || bits > maxBits))
+        if (shape.PrefixText is { } prefixText)
         {
-            error = $"token '{t}': invalid prefix length";
-            return false;
+            if (shape.PrefixValue is not { } value || value > maxBits)
+            {
+                error = $"token '{t}': invalid prefix length '/{prefixText}' (0-{maxBits} digits only)";
+                return false;
+            }
+
+            if (prefixText.Length > 1 && prefixText[0] == '0')
+            {
+                // "/08" and "/00" parse, but a reviewer (and a text check) reads them as something else.
+                error = $"token '{t}': prefix length '/{prefixText}' has a leading zero; write '/{value}'";
+                return false;
+            }
+
+            bits = value;
         }
 
         // The host bits must be zero; a token like 10.1.2.3/8 is a mistake worth naming.
@@ -281,30 +277,25 @@ public sealed record EgressToken
         return false;
     }
 
-    private static bool IsDottedDecimalShape(string s)
-    {
-        int slash = s.IndexOf('/');
-        var a = slash < 0 ? s.AsSpan() : s.AsSpan(0, slash);
-        if (a.IsEmpty || !char.IsAsciiDigit(a[^1]))
-        {
-            return false;
-        }
-
-        foreach (char c in a)
-        {
-            if (!char.IsAsciiDigit(c) && c != '.')
-            {
-                return false;
-            }
-        }
-
-        return a.Contains('.');
-    }
-
     // IPv4 tokens must be plain dotted quads: "10.1" or "012.0.0.1" would silently mean something else.
     private static bool IsCanonicalShape(string text, IPAddress address)
         => address.AddressFamily != AddressFamily.InterNetwork || address.ToString() == text;
 
-    private static bool TryPort(string text, out int port)
-        => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port is > 0 and <= 65535;
+    private static bool TryPort(string text, out int port, out string? error)
+    {
+        error = null;
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is <= 0 or > 65535)
+        {
+            error = $"bad port '{text}' (1-65535)";
+            return false;
+        }
+
+        if (text[0] == '0')
+        {
+            error = $"port '{text}' has a leading zero; write '{port}'";
+            return false;
+        }
+
+        return true;
+    }
 }

@@ -7,29 +7,40 @@ using Egress.Proxy.Http;
 namespace Egress.Proxy.Forwarding;
 
 /// <summary>
-/// Decides a destination through the core policy and connects to it: the host is decided, its name is
-/// resolved once, each address is decided (special-purpose ranges need an explicit token), and only a
-/// checked address is connected to. Exactly one event is recorded per request.
+/// Decides a destination through the core policy's connection pipeline (<see cref="EgressPolicy.BeginConnection"/>)
+/// and connects to it: the host is decided, its name is resolved once, each address is decided
+/// (special-purpose ranges need an explicit token), and only a checked address is connected to. Exactly one
+/// event is recorded per request, carrying the address dialled.
 /// </summary>
 internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions options)
 {
     /// <summary>Event source of proxy decisions.</summary>
-    public const string Source = "proxy";
+    public const string Source = EgressSources.Proxy;
+
+    private static readonly DecisionContext ProxyContext = new(Source);
 
     /// <summary>Records the decision for a request that reused a connection to the same destination.</summary>
-    public void RecordReuse(in EgressDecision decision, string kind)
+    public void RecordReuse(in EgressDecision decision, string kind) => RecordReuse(decision, kind, ProxyContext);
+
+    /// <summary>Records the decision for a request that reused a connection to the same destination.</summary>
+    public void RecordReuse(in EgressDecision decision, string kind, in DecisionContext context)
     {
-        policy.Events.Record(decision, Source);
+        policy.Record(decision, context);
         ProxyMetrics.Request(kind, decision.Allowed);
     }
 
     /// <summary>Decides and, when allowed, connects.</summary>
-    public async Task<UpstreamResult> ConnectAsync(Destination destination, string kind, CancellationToken cancellationToken)
+    public Task<UpstreamResult> ConnectAsync(Destination destination, string kind, CancellationToken cancellationToken) =>
+        ConnectAsync(destination, kind, ProxyContext, cancellationToken);
+
+    /// <summary>Decides and, when allowed, connects; <paramref name="context"/> names the client where known.</summary>
+    public async Task<UpstreamResult> ConnectAsync(Destination destination, string kind, DecisionContext context, CancellationToken cancellationToken)
     {
-        var hostDecision = policy.Decide(destination);
+        var connection = policy.BeginConnection(destination, context);
+        var hostDecision = connection.Host;
         if (!hostDecision.Allowed)
         {
-            return Deny(hostDecision, destination, kind);
+            return Deny(connection, hostDecision, kind);
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -43,41 +54,30 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            return Fail(hostDecision, kind, ex is OperationCanceledException ? 504 : 502, $"cannot resolve {destination.Host}");
+            return Fail(connection, hostDecision, kind, ex is OperationCanceledException ? 504 : 502, $"cannot resolve {destination.Host}");
         }
 
-        EgressDecision? firstDenied = null;
-        var candidates = new List<(IPAddress Address, EgressDecision Decision)>(addresses.Length);
+        var candidates = new List<EgressDecision>(addresses.Length);
         foreach (var address in addresses)
         {
-            var ip = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
-            var decision = policy.DecideAddress(destination, ip);
-            if (decision.WouldDeny && decision.Outcome == EgressOutcome.NotInAllowlist && SpecialPurposeAddresses.IsSpecialPurpose(ip, out var range))
-            {
-                // Audit mode: say that the address, too, would need an explicit token (lock --from-events reads this).
-                decision = decision with { Reason = $"{decision.Reason[..^1]}; {destination.Host} resolved to {HostCanonicalizer.FormatAddress(ip)}, a {range} address)" };
-            }
-
+            var decision = connection.DecideAddress(address);
             if (decision.Allowed)
             {
-                candidates.Add((ip, decision));
-            }
-            else
-            {
-                firstDenied ??= decision;
+                candidates.Add(decision);
             }
         }
 
         if (candidates.Count == 0)
         {
-            return firstDenied is { } denied
-                ? Deny(denied, destination, kind)
-                : Fail(hostDecision, kind, 502, $"{destination.Host} has no addresses");
+            return connection.FirstDenied is { } denied
+                ? Deny(connection, denied, kind)
+                : Fail(connection, hostDecision, kind, 502, $"{destination.Host} has no addresses");
         }
 
         bool timedOut = false;
-        foreach (var (address, decision) in candidates)
+        foreach (var decision in candidates)
         {
+            var address = decision.Address!;
             Socket socket;
             try
             {
@@ -87,13 +87,13 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
             {
                 // Out of descriptors: answer 503 (and report degraded on /healthz) rather than dropping the client.
                 DescriptorLimits.ReportExhausted();
-                return Fail(decision, kind, 503, "the proxy is out of file descriptors; try again later");
+                return Fail(connection, decision, kind, 503, "the proxy is out of file descriptors; try again later");
             }
 
             try
             {
                 await socket.ConnectAsync(new IPEndPoint(address, destination.Port), timeout.Token).ConfigureAwait(false);
-                policy.Events.Record(decision, Source);
+                connection.Record(decision);
                 ProxyMetrics.Request(kind, true);
                 return new UpstreamResult { Socket = socket, Decision = decision };
             }
@@ -108,14 +108,16 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
             }
         }
 
-        return Fail(candidates[0].Decision, kind, timedOut ? 504 : 502, $"cannot connect to {destination}");
+        return Fail(connection, candidates[0], kind, timedOut ? 504 : 502, $"cannot connect to {destination}");
     }
 
     /// <summary>Records a decision that could not be parsed (invalid destination) and builds the response.</summary>
-    public UpstreamResult Invalid(string rawTarget, string kind)
+    public UpstreamResult Invalid(string rawTarget, string kind) => Invalid(rawTarget, kind, ProxyContext);
+
+    /// <summary>Records a decision that could not be parsed (invalid destination) and builds the response.</summary>
+    public UpstreamResult Invalid(string rawTarget, string kind, in DecisionContext context)
     {
-        var decision = policy.Decide(rawTarget);
-        policy.Events.Record(decision, Source, rawTarget);
+        var decision = policy.Evaluate(rawTarget, context);
         ProxyMetrics.Request(kind, decision.Allowed);
         var response = decision.Allowed
             ? ProxyResponses.Error(400, decision.Reason)
@@ -123,10 +125,11 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
         return new UpstreamResult { Decision = decision, Response = response };
     }
 
-    private UpstreamResult Deny(in EgressDecision decision, Destination destination, string kind)
+    private static UpstreamResult Deny(ConnectionDecision connection, in EgressDecision decision, string kind)
     {
-        policy.Events.Record(decision, Source);
+        connection.Record(decision);
         ProxyMetrics.Request(kind, false);
+        var destination = connection.Destination;
         string suggestion = decision.Outcome == EgressOutcome.SpecialPurposeAddress && !destination.IsIPAddress
             ? "=" + destination.Host
             : EgressPolicy.SuggestToken(destination.Host);
@@ -137,9 +140,9 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
         };
     }
 
-    private UpstreamResult Fail(in EgressDecision decision, string kind, int status, string message)
+    private static UpstreamResult Fail(ConnectionDecision connection, in EgressDecision decision, string kind, int status, string message)
     {
-        policy.Events.Record(decision, Source);
+        connection.Record(decision);
         ProxyMetrics.Request(kind, decision.Allowed);
         return new UpstreamResult { Decision = decision, Response = ProxyResponses.Error(status, message) };
     }

@@ -199,6 +199,29 @@ public class DestinationParserTests
         => AssertCanonical(input, host, port);
 
     [Theory]
+    [InlineData("mailto:someone@api.openai.com")]
+    [InlineData("MAILTO:a:b@api.openai.com")]
+    [InlineData("data:text/plain,api.openai.com")]
+    [InlineData("javascript:fetch('https://api.openai.com')")]
+    [InlineData("file:///etc/passwd")]
+    [InlineData("file://api.openai.com/x")]
+    [InlineData("tel:+15551234567")]
+    [InlineData("urn:isbn:0451450523")]
+    [InlineData("blob:https://api.openai.com/uuid")]
+    [InlineData("about:blank")]
+    [InlineData("view-source:https://api.openai.com/")]
+    public void TryParse_NonNetworkSchemes_AreInvalid(string input) => AssertInvalid(input, "no network destination");
+
+    [Theory]
+    [InlineData("data:8080", "data", 8080)]
+    [InlineData("a:b@api.openai.com", "api.openai.com", 0)]
+    public void TryParse_SchemeLikeHostsWithAPort_AreStillHosts(string input, string host, int port)
+    {
+        Assert.True(DestinationParser.TryParse(input, out var d, out var error), error);
+        Assert.Equal((host, port), (d.Host, d.Port));
+    }
+
+    [Theory]
     [InlineData("http://openai.com../", "empty label")]
     [InlineData("http://./", "empty")]
     [InlineData("http://../", "empty")]

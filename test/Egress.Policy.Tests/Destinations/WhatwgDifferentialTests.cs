@@ -161,6 +161,11 @@ public class WhatwgDifferentialTests
             return true;
         }
 
+        if (error.Contains("URLs have no network destination", StringComparison.Ordinal))
+        {
+            return true; // mailto:, data:, javascript:, … are not network destinations
+        }
+
         if (port == 0 && error.Contains("port 0", StringComparison.Ordinal))
         {
             return true; // port 0 is not a destination

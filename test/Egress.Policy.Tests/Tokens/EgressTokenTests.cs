@@ -57,6 +57,18 @@ public class EgressTokenTests
     [InlineData("0.0.0.0/0:443")]
     [InlineData("::/0")]
     [InlineData("[::]/0:443")]
+    [InlineData("0.0.0.0/00")]
+    [InlineData("0.0.0.0/000:80")]
+    [InlineData("::/00")]
+    [InlineData("[::/00]:443")]
+    [InlineData("[::]/00:443")]
+    [InlineData("0::/0")]
+    [InlineData("0:0:0:0:0:0:0:0/0")]
+    [InlineData("::0/0")]
+    [InlineData("::ffff:0.0.0.0/0")]
+    [InlineData("[::ffff:0:0/0]")]
+    [InlineData("1.2.3.4/0")]
+    [InlineData("2001:db8::/0")]
     public void TryParse_Wildcard_IsRejectedAndNamedAsWildcard(string text)
     {
         Assert.False(EgressToken.TryParse(text, out var token, out var error));
@@ -95,6 +107,19 @@ public class EgressTokenTests
     [InlineData("010.0.0.0/8", "invalid IP")]
     [InlineData("256.0.0.0/8", "invalid IP")]
     [InlineData("10.0.0.0/8:99999", "bad port")]
+    [InlineData("10.0.0.0/08", "leading zero")]
+    [InlineData("10.0.0.0/008:443", "leading zero")]
+    [InlineData("2001:db8::/032", "leading zero")]
+    [InlineData("[2001:db8::/032]:443", "leading zero")]
+    [InlineData("10.0.0.0/+8", "prefix")]
+    [InlineData("10.0.0.0/", "prefix")]
+    [InlineData("10.0.0.0/8:0443", "leading zero")]
+    [InlineData("10.0.0.7:080", "leading zero")]
+    [InlineData("[::1]:080", "leading zero")]
+    [InlineData("openai.com:0443", "leading zero")]
+    [InlineData("=api.openai.com:08443", "leading zero")]
+    [InlineData("[::1]/128/128", "prefix")]
+    [InlineData("10.0.0.0/8/8", "prefix")]
     [InlineData("[::1", "unterminated")]
     [InlineData("[::1]x", "bad port")]
     [InlineData("[::1]:0", "bad port")]
@@ -149,4 +174,51 @@ public class EgressTokenTests
         Assert.True(EgressToken.TryParse("openai.com", out var token, out _));
         Assert.Equal("allowed by domain token 'openai.com'", token!.AllowReason);
     }
+
+    [Theory]
+    [InlineData("com")]
+    [InlineData("com.")]
+    [InlineData("com:443")]
+    [InlineData("COM.:443")]
+    [InlineData("co.uk")]
+    [InlineData("co.uk.")]
+    [InlineData("com.au")]
+    [InlineData("co.jp:443")]
+    [InlineData("github.io")]
+    [InlineData("github.io:443")]
+    [InlineData("s3.amazonaws.com")]
+    [InlineData("amazonaws.com")]
+    [InlineData("xn--p1ai.")]
+    [InlineData("intranet:8080")]
+    public void TryParse_DomainTokenCoveringAPublicSuffix_IsRejectedSayingWhy(string text)
+    {
+        var t = text.EndsWith('.') || text.Contains(':') || text.Contains('.') ? text : text + ".";
+        Assert.False(EgressToken.TryParse(t, out var token, out var error));
+        Assert.Null(token);
+        Assert.Contains("public suffix", error, StringComparison.Ordinal);
+        Assert.Contains("=", error, StringComparison.Ordinal); // says how to name one host instead
+    }
+
+    [Theory]
+    [InlineData("example.co.uk")]
+    [InlineData("alice.github.io")]
+    [InlineData("t.co")]
+    [InlineData("bit.ly")]
+    [InlineData("fly.io")]
+    [InlineData("x.ai:443")]
+    [InlineData("bucket.s3.amazonaws.com")]
+    [InlineData("localhost:8080")]
+    [InlineData("=com")]
+    [InlineData("=github.io:443")]
+    [InlineData("com")] // a keyword (its own warning), not a domain token
+    public void TryParse_RegistrableDomainsExactHostsAndKeywords_AreNotPublicSuffixErrors(string text)
+        => Assert.True(EgressToken.TryParse(text, out _, out var error), error);
+
+    [Theory]
+    [InlineData("0.0.0.0/1")]
+    [InlineData("10.0.0.0/8")]
+    [InlineData("::/1")]
+    [InlineData("0.0.0.0")]
+    public void IsWildcard_NetworksNarrowerThanEverything_AreNotWildcards(string text)
+        => Assert.False(EgressToken.IsWildcard(text));
 }
