@@ -86,6 +86,11 @@ internal static class ProxyCommand
         string mode = policy.Options.Enforce ? "enforcing" : "audit mode (nothing blocked)";
         ctx.Out.WriteLine($"egress-policy proxy listening on http://{server.LocalEndPoint}, {mode}, allowlist: {string.Join(',', policy.Options.Allowlist)}");
         ctx.Out.Flush();
+        if (server.MaxConnections < options.MaxConnections && parse.GetResult(flags.MaxConnections) is { Implicit: false })
+        {
+            ctx.Error.WriteLine($"egress-policy proxy: --max-connections {options.MaxConnections} lowered to {server.MaxConnections}, what the descriptor limit holds (raise it with ulimit -n)");
+        }
+
         await stop.Task.ConfigureAwait(false);
         ctx.Error.WriteLine($"egress-policy proxy: shutting down; {server.ActiveConnections} open connection(s) get {options.ShutdownGrace.TotalSeconds:0.#} s to finish");
         ctx.Error.Flush();

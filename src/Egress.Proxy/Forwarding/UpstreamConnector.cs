@@ -98,7 +98,18 @@ internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyO
             var address = decision.Address!;
             // With --upstream-proxy (Gateway/UpstreamProxy): a tunnel through it to the checked address, never the name.
             var upstreamProxy = options.UpstreamProxy;
-            var socket = upstreamProxy is null ? new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true } : Gateway.UpstreamProxy.CreateSocket();
+            Socket socket;
+            try
+            {
+                socket = upstreamProxy is null ? new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true } : Gateway.UpstreamProxy.CreateSocket();
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+            {
+                // Out of descriptors: answer 503 (and report degraded on /healthz) rather than dropping the client.
+                DescriptorLimits.ReportExhausted();
+                return Fail(connection, decision, kind, 503, "the proxy is out of file descriptors; try again later");
+            }
+
             try
             {
                 await (upstreamProxy is null
