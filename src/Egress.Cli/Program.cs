@@ -3,5 +3,8 @@ namespace Egress.Cli;
 /// <summary>Entry point of <c>egress-policy</c>.</summary>
 internal static class Program
 {
-    public static Task<int> Main(string[] args) => EgressCli.RunAsync(args, CliContext.FromProcess());
+    public static Task<int> Main(string[] args) =>
+        Isolation.Agent.IsolationAgent.IsAgentInvocation(args)
+            ? Task.FromResult(Isolation.Agent.IsolationAgent.Run(args)) // run's in-namespace agent (docs/isolation.md); no CLI parsing
+            : EgressCli.RunAsync(args, CliContext.FromProcess());
 }

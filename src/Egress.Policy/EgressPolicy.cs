@@ -22,8 +22,11 @@ public sealed class EgressPolicy : IDisposable
     private static readonly Lock SharedGate = new();
     private static EgressPolicy? s_shared;
 
-    private EgressPolicy(EgressOptions options, EgressEventRecorder recorder)
+    private readonly bool _ownsEvents;
+
+    private EgressPolicy(EgressOptions options, EgressEventRecorder recorder, bool ownsEvents = true)
     {
+        _ownsEvents = ownsEvents;
         Options = options;
         var tokens = new List<EgressToken>();
         var errors = ImmutableArray.CreateBuilder<TokenError>();
@@ -107,7 +110,7 @@ public sealed class EgressPolicy : IDisposable
         var all = new List<EgressEventSink> { new RecentEventsRing(options.RecentEvents), writer };
         if (options.EventsFile is { } path)
         {
-            all.Add(new JournalSink(new EventJournal(path), writer));
+            all.Add(new JournalSink(new EventJournal(path, options.JournalIntegrity), writer));
         }
 
         if (metrics is not null)
@@ -353,7 +356,19 @@ public sealed class EgressPolicy : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => Events.Dispose();
+    public void Dispose()
+    {
+        if (_ownsEvents)
+        {
+            Events.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The same configuration and event recorder (counters, ring, journal and metrics carry on) with another
+    /// allowlist: what a gateway reload swaps in. Disposing the result leaves the recorder to this policy.
+    /// </summary>
+    public EgressPolicy WithAllowlist(ImmutableArray<string> allowlist) => new(Options with { Allowlist = allowlist }, Events, ownsEvents: false);
 
     /// <summary>The one place a non-allowed decision is built: denied, or in audit mode let through as a would-be denial.</summary>
     private EgressDecision Deny(EgressOutcome outcome, string reason, string? host, int port) => Options.Enforce

@@ -40,10 +40,26 @@ internal sealed partial class ProxyConnection : IDisposable
         _time = time;
         _stopping = stopping;
         _cts = new CancellationTokenSource();
-        _touch = Touch;
+        _touch = MarkActive;
         _clientReader = new SocketReader(client, Math.Max(options.MaxHeaderBytes + 1, 16 * 1024), _touch);
         _stateSince = _lastActivity = time.GetTimestamp();
         _state = ConnectionState.ReadingHead;
+    }
+
+    /// <summary>The client's socket.</summary>
+    internal Socket Client => _client;
+
+    /// <summary>Bytes received from the client and not yet consumed.</summary>
+    internal SocketReader ClientReader => _clientReader;
+
+    /// <summary>Marks activity (for the idle timeout).</summary>
+    internal Action Touch => _touch;
+
+    /// <summary>The destination socket, cut together with the client's on <see cref="Abort"/> and closed at the end.</summary>
+    internal Socket? Upstream
+    {
+        get => _upstream;
+        set => _upstream = value;
     }
 
     /// <summary>Completes when the connection has ended.</summary>
@@ -101,23 +117,7 @@ internal sealed partial class ProxyConnection : IDisposable
         finally
         {
             CloseUpstream();
-            Close(_client);
-        }
-    }
-
-    /// <summary>Applies the header and idle timeouts; called periodically by the server.</summary>
-    public void CheckTimeouts(long now)
-    {
-        if (_state == ConnectionState.ReadingHead)
-        {
-            if (_time.GetElapsedTime(Volatile.Read(ref _stateSince), now) > _options.HeaderTimeout)
-            {
-                TimeOut(TimedOutHeader);
-            }
-        }
-        else if (_time.GetElapsedTime(Volatile.Read(ref _lastActivity), now) > _options.IdleTimeout)
-        {
-            TimeOut(TimedOutIdle);
+            QuietSocket.Close(_client);
         }
     }
 
@@ -125,10 +125,10 @@ internal sealed partial class ProxyConnection : IDisposable
     public void Abort()
     {
         Cancel();
-        ShutdownQuietly(_client);
+        QuietSocket.Shutdown(_client);
         if (_upstream is { } upstream)
         {
-            ShutdownQuietly(upstream);
+            QuietSocket.Shutdown(upstream);
         }
     }
 
@@ -138,23 +138,6 @@ internal sealed partial class ProxyConnection : IDisposable
         _clientReader.Dispose();
         _upstreamReader?.Dispose();
         _cts.Dispose();
-    }
-
-    private void TimeOut(int kind)
-    {
-        if (Interlocked.CompareExchange(ref _timedOut, kind, 0) == 0)
-        {
-            // A slow head only needs its read cancelled (to answer 408); anything else is cut.
-            if (kind == TimedOutHeader)
-            {
-                Cancel();
-            }
-            else
-            {
-                ProxyMetrics.Reject("idle_timeout");
-                Abort();
-            }
-        }
     }
 
     private void Cancel()
@@ -169,19 +152,7 @@ internal sealed partial class ProxyConnection : IDisposable
         }
     }
 
-    private static void ShutdownQuietly(Socket socket)
-    {
-        try
-        {
-            socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            // Already closed.
-        }
-    }
-
-    private void Touch() => Volatile.Write(ref _lastActivity, _time.GetTimestamp());
+    private void MarkActive() => Volatile.Write(ref _lastActivity, _time.GetTimestamp());
 
     private void SetState(ConnectionState state)
     {
@@ -201,7 +172,7 @@ internal sealed partial class ProxyConnection : IDisposable
         string target = head.Second;
         if (head.First == "CONNECT")
         {
-            await ConnectAsync(head, ct).ConfigureAwait(false);
+            await ConnectTunnel.RunAsync(this, _connector, head, _options.HeaderTimeout, _time, ct).ConfigureAwait(false);
             return false;
         }
 
@@ -223,82 +194,8 @@ internal sealed partial class ProxyConnection : IDisposable
         throw new HeadParseException(400, "request target must be absolute-form http:// or CONNECT host:port");
     }
 
-    private async ValueTask<bool> ServeLocalAsync(HttpHead head, CancellationToken ct)
-    {
-        if (head.First is not ("GET" or "HEAD") || head.Get("Content-Length") is not (null or "0") || head.Get("Transfer-Encoding") is not null)
-        {
-            throw new HeadParseException(400, "this is a forward proxy: use an absolute-form http:// target or CONNECT");
-        }
-
-        string path = head.Second;
-        int query = path.IndexOf('?', StringComparison.Ordinal);
-        if (query >= 0)
-        {
-            path = path[..query];
-        }
-
-        bool keepAlive = head.MinorVersion == 1 && !head.ListContains("Connection", "close") && !_stopping();
-        byte[] response;
-        if (path == ProxyDefaults.HealthPath)
-        {
-            response = ProxyResponses.Build(200, "text/plain; charset=utf-8", "ok\n", !keepAlive);
-        }
-        else if (_options.LocalEndpoint?.Invoke(path) is { } local)
-        {
-            response = ProxyResponses.Build(200, local.ContentType, local.Body, !keepAlive);
-        }
-        else
-        {
-            throw new HeadParseException(400, "this is a forward proxy: use an absolute-form http:// target or CONNECT");
-        }
-
-        if (head.First == "HEAD")
-        {
-            int bodyStart = response.AsSpan().IndexOf("\r\n\r\n"u8) + 4;
-            response = response[..bodyStart];
-        }
-
-        await _client.SendAsync(response, SocketFlags.None, ct).ConfigureAwait(false);
-        return keepAlive;
-    }
-
-    private async ValueTask ConnectAsync(HttpHead head, CancellationToken ct)
-    {
-        string target = head.Second;
-        if (!AuthorityForm.IsHostPort(target))
-        {
-            throw new HeadParseException(400, "CONNECT target must be host:port");
-        }
-
-        if (!DestinationParser.TryParse(target, out var destination, out _) || destination.Port == 0)
-        {
-            await RejectAsync(_connector.Invalid(target, "connect").Response!).ConfigureAwait(false);
-            return;
-        }
-
-        var result = await _connector.ConnectAsync(destination, "connect", ct).ConfigureAwait(false);
-        if (result.Socket is not { } upstream)
-        {
-            await RejectAsync(result.Response!).ConfigureAwait(false);
-            return;
-        }
-
-        _upstream = upstream;
-        await _client.SendAsync(ProxyResponses.Established, SocketFlags.None, CancellationToken.None).ConfigureAwait(false);
-        if (_clientReader.Count > 0)
-        {
-            // Bytes the client sent right after the head (e.g. a TLS ClientHello) belong to the tunnel.
-            int n = _clientReader.Count;
-            await upstream.SendAsync(_clientReader.DataMemory, SocketFlags.None, CancellationToken.None).ConfigureAwait(false);
-            _clientReader.Consume(n);
-            ProxyMetrics.AddTransmitted(n);
-        }
-
-        _clientReader.Release();
-        await Tunnel.RunAsync(_client, upstream, _touch).ConfigureAwait(false);
-    }
-
-    private async ValueTask RejectAsync(byte[] response)
+    /// <summary>Sends <paramref name="response"/>, then half-closes and drains briefly so the client reads it.</summary>
+    internal async ValueTask RejectAsync(byte[] response)
     {
         await ProxyResponses.TrySendAsync(_client, response, CancellationToken.None).ConfigureAwait(false);
         try
@@ -329,26 +226,12 @@ internal sealed partial class ProxyConnection : IDisposable
     {
         if (_upstream is not null)
         {
-            Close(_upstream);
+            QuietSocket.Close(_upstream);
             _upstream = null;
         }
 
         _upstreamReader?.Dispose();
         _upstreamReader = null;
         _upstreamKey = null;
-    }
-
-    private static void Close(Socket socket)
-    {
-        try
-        {
-            socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            // Already closed.
-        }
-
-        socket.Dispose();
     }
 }

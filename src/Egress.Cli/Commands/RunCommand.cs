@@ -3,17 +3,23 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Net;
 using System.Runtime.InteropServices;
+using Egress.Isolation;
+using Egress.Isolation.Gateway;
 using Egress.Policy;
+using Egress.Policy.Configuration;
 using Egress.Policy.Events;
 using Egress.Policy.Summary;
 using Egress.Policy.Verification;
 using Egress.Proxy;
+using Egress.Proxy.Transparent;
 
 namespace Egress.Cli.Commands;
 
 /// <summary>
-/// <c>run [--summary-out F] [--json] -- &lt;command&gt; [args]</c>: run a program behind the egress proxy on an
-/// ephemeral loopback port, then report what it reached.
+/// <c>run [--isolation netns|none] [--summary-out F] [--json] -- &lt;command&gt; [args]</c>: run a program where
+/// every connection it makes is decided by the policy, then report what it reached. With <c>netns</c> (the
+/// default) the command runs in new network, PID and mount namespaces whose only way out is this process
+/// (docs/isolation.md); with <c>none</c> it only gets HTTP(S)_PROXY pointing at the proxy.
 /// </summary>
 internal static class RunCommand
 {
@@ -22,28 +28,42 @@ internal static class RunCommand
 
     private static readonly string[] ProxyVariables = ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"];
 
+    /// <summary>
+    /// Variables of run itself the command must not see. The hardening issue's journal HMAC key variable
+    /// belongs here (add its EgressEnvironment const): the child must not be able to sign forged lines.
+    /// </summary>
+    internal static readonly string[] SecretVariables = [];
+
     public static Command Create(CliContext context)
     {
         var commandLine = new Argument<string[]>("command") { Description = "The program and its arguments (after --).", Arity = ArgumentArity.OneOrMore };
         var summaryOut = new Option<string?>("--summary-out") { Description = "Write egress-summary.json here when the command exits.", HelpName = "PATH" };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON (on stderr, like the text report)." };
+        var isolation = new Option<string?>("--isolation")
+        {
+            Description = $"netns (default; Linux): run the command in new network, PID and mount namespaces so that every TCP connection, proxy-aware or not, is decided and recorded. " +
+                $"none: only set HTTP(S)_PROXY (programs that ignore it are not decided). Also {EgressEnvironment.Isolation}.",
+            HelpName = "netns|none",
+        };
         var flags = new ProxyFlags();
-        var command = new Command("run", "Run a command behind the egress proxy (HTTP_PROXY/HTTPS_PROXY/ALL_PROXY set, NO_PROXY cleared) and report the hosts it reached. " +
-            "Exits with the command's exit code, or 4 in CI when EGRESS_CI_FAIL_ON_BLOCKED=1 and something was blocked.")
+        var command = new Command("run", "Run a command where every connection it makes is decided by the policy (isolated in network namespaces by default; HTTP_PROXY/HTTPS_PROXY/ALL_PROXY point at the proxy) and report the hosts it reached. " +
+            "Exits with the command's exit code (128+N when signal N ended it), 2 when isolation is unavailable, or 4 in CI when EGRESS_CI_FAIL_ON_BLOCKED=1 and something was blocked.")
         {
             commandLine,
             summaryOut,
             json,
+            isolation,
         };
         flags.AddTo(command);
-        command.SetAction((parse, ct) => RunAsync(context, parse, parse.GetValue(commandLine) ?? [], parse.GetValue(summaryOut), parse.GetValue(json), flags));
+        command.SetAction((parse, ct) => RunAsync(context, parse, parse.GetValue(commandLine) ?? [], parse.GetValue(summaryOut), parse.GetValue(json), parse.GetValue(isolation), flags));
         return command;
     }
 
-    private static async Task<int> RunAsync(CliContext ctx, ParseResult parse, string[] commandLine, string? summaryOut, bool json, ProxyFlags flags)
+    private static async Task<int> RunAsync(CliContext ctx, ParseResult parse, string[] commandLine, string? summaryOut, bool json, string? isolationFlag, ProxyFlags flags)
     {
         var options = flags.Read(parse, new IPEndPoint(IPAddress.Loopback, 0), ctx.Error);
-        if (options is null || commandLine.Length == 0)
+        var isolation = RunIsolationReader.Read(isolationFlag, ctx.Environment, ctx.Error);
+        if (options is null || isolation is null || commandLine.Length == 0)
         {
             return ExitCodes.UsageOrDenied;
         }
@@ -53,12 +73,9 @@ internal static class RunCommand
         var gate = new Lock();
         policy.Events.Recorded += evt =>
         {
-            if (evt.Source == "proxy")
+            lock (gate)
             {
-                lock (gate)
-                {
-                    run.Add(evt);
-                }
+                run.Add(evt);
             }
         };
 
@@ -66,15 +83,15 @@ internal static class RunCommand
         await using (var server = new EgressProxyServer(policy, options))
         {
             server.Start();
-            string proxyUrl = $"http://{server.LocalEndPoint}";
-            var started = StartChild(ctx, commandLine, proxyUrl);
-            if (started is null)
+            int? code = isolation == RunIsolation.Netns
+                ? await RunIsolatedAsync(ctx, policy, server, options, commandLine, summaryOut).ConfigureAwait(false)
+                : await RunUnisolatedAsync(ctx, server, commandLine).ConfigureAwait(false);
+            if (code is null)
             {
-                return CommandNotFound;
+                return ExitCodes.Validation;
             }
 
-            using var child = started;
-            exitCode = await WaitWithSignalsAsync(child).ConfigureAwait(false);
+            exitCode = code.Value;
             await server.StopAsync().ConfigureAwait(false);
         }
 
@@ -84,9 +101,9 @@ internal static class RunCommand
             snapshot = run;
         }
 
-        var report = new RunReport(exitCode, policy.Options.Enforce, snapshot.AllowedHosts, snapshot.BlockedHosts, snapshot.WouldBlockHosts, snapshot.BlockedTotal);
+        var report = new RunReport(exitCode, policy.Options.Enforce, isolation.Value.Name(), snapshot.AllowedHosts, snapshot.BlockedHosts, snapshot.WouldBlockHosts, snapshot.BlockedTotal);
         ctx.Error.Write(json ? report.ToJson() : report.ToText(commandLine[0]));
-        if (summaryOut is not null && !WriteSummary(ctx, policy, summaryOut))
+        if (summaryOut is not null && !WriteSummary(ctx, policy, summaryOut, isolation.Value))
         {
             return ExitCodes.UsageOrDenied;
         }
@@ -94,6 +111,10 @@ internal static class RunCommand
         if (policy.Options.IsGitHubActions)
         {
             GitHubActionsReporter.WriteBlockedHostAnnotations(ctx.Out, snapshot.BlockedHosts);
+            if (isolation == RunIsolation.None)
+            {
+                ctx.Out.WriteLine(GitHubActionsReporter.Command("warning", "egress-policy run: not isolated", RunIsolationReader.NotIsolatedWarning));
+            }
         }
 
         if (policy.Options.IsCi && policy.Options.CiFailOnBlocked && snapshot.BlockedTotal > 0)
@@ -103,6 +124,89 @@ internal static class RunCommand
         }
 
         return exitCode;
+    }
+
+    /// <summary>Runs the command isolated; null (after printing why) when isolation is unavailable.</summary>
+    private static async Task<int?> RunIsolatedAsync(CliContext ctx, EgressPolicy policy, EgressProxyServer server, Proxy.ProxyOptions options, string[] commandLine, string? summaryOut)
+    {
+        var readOnly = new List<string>();
+        try
+        {
+            if (policy.Options.EventsFile is { } journal)
+            {
+                readOnly.Add(EnsureFile(ctx.FullPath(journal)));
+            }
+
+            if (summaryOut is not null)
+            {
+                readOnly.Add(EnsureFile(ctx.FullPath(summaryOut)));
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            ctx.Error.WriteLine($"egress-policy run: cannot prepare the audit files for isolation: {ex.Message}");
+            return null;
+        }
+
+        await using var transparent = new TransparentForwarder(policy, options);
+        IsolatedProcess isolated;
+        try
+        {
+            isolated = await IsolatedProcess.StartAsync(new IsolationStartInfo
+            {
+                Command = commandLine,
+                AgentCommand = IsolatedProcess.SelfCommand(),
+                WorkingDirectory = ctx.WorkingDirectory,
+                RemovedVariables = SecretVariables,
+                ReadOnlyPaths = readOnly,
+            }).ConfigureAwait(false);
+        }
+        catch (IsolationException ex)
+        {
+            ctx.Error.WriteLine($"egress-policy run: cannot isolate the command: {ex.Message}");
+            return null;
+        }
+
+        using (isolated)
+        {
+            await using var gateway = new IsolationGateway(server, transparent, isolated.Listeners);
+            int code = await WaitWithSignalsAsync(
+                isolated.WaitForExitAsync(),
+                signal => isolated.Signal(SignalNumber(signal)),
+                () => false).ConfigureAwait(false);
+
+            // The agent was PID 1: its exit took every process of the namespace with it.
+            await gateway.StopAsync().ConfigureAwait(false);
+            return code;
+        }
+    }
+
+    private static async Task<int?> RunUnisolatedAsync(CliContext ctx, EgressProxyServer server, string[] commandLine)
+    {
+        ctx.Error.WriteLine("egress-policy run: WARNING: " + RunIsolationReader.NotIsolatedWarning);
+        using var child = StartChild(ctx, commandLine, $"http://{server.LocalEndPoint}");
+        if (child is null)
+        {
+            return CommandNotFound;
+        }
+
+        return await WaitWithSignalsAsync(
+            child.WaitForExitAsync().ContinueWith(_ => child.ExitCode, TaskScheduler.Default),
+            signal => ChildSignals.Send(child.Id, signal),
+            () => child.HasExited).ConfigureAwait(false);
+    }
+
+    private static string EnsureFile(string path)
+    {
+        if (!File.Exists(path))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            using (File.Open(path, FileMode.OpenOrCreate, FileAccess.Write))
+            {
+            }
+        }
+
+        return path;
     }
 
     private static Process? StartChild(CliContext ctx, string[] commandLine, string proxyUrl)
@@ -120,6 +224,11 @@ internal static class RunCommand
 
         psi.Environment.Remove("NO_PROXY");
         psi.Environment.Remove("no_proxy");
+        foreach (var name in SecretVariables)
+        {
+            psi.Environment.Remove(name);
+        }
+
         try
         {
             return Process.Start(psi);
@@ -132,27 +241,29 @@ internal static class RunCommand
     }
 
     /// <summary>
-    /// Waits for the child, forwarding SIGTERM and SIGHUP. SIGINT and SIGQUIT normally reach the child from
-    /// the terminal already (same process group), so they are forwarded only if the child is still running
-    /// two seconds later (e.g. <c>kill -INT</c> sent to this process alone).
+    /// Waits for the command, forwarding SIGTERM and SIGHUP at once. SIGINT and SIGQUIT normally reach the
+    /// command from the terminal already (same process group), so they are forwarded only if it is still
+    /// running two seconds later (e.g. <c>kill -INT</c> sent to this process alone). This process never
+    /// dies of these signals: it waits, then reports (the invocation disables System.CommandLine's own
+    /// termination handling for <c>run</c>).
     /// </summary>
-    private static async Task<int> WaitWithSignalsAsync(Process child)
+    private static async Task<int> WaitWithSignalsAsync(Task<int> exited, Func<PosixSignal, bool> forward, Func<bool> hasExited)
     {
         void Forward(PosixSignalContext signal)
         {
             signal.Cancel = true;
             if (signal.Signal is PosixSignal.SIGTERM or PosixSignal.SIGHUP)
             {
-                ChildSignals.Send(child.Id, signal.Signal);
+                forward(signal.Signal);
                 return;
             }
 
             var which = signal.Signal;
             _ = Task.Delay(TimeSpan.FromSeconds(2)).ContinueWith(_ =>
             {
-                if (!child.HasExited)
+                if (!exited.IsCompleted && !hasExited())
                 {
-                    ChildSignals.Send(child.Id, which);
+                    forward(which);
                 }
             }, TaskScheduler.Default);
         }
@@ -161,17 +272,30 @@ internal static class RunCommand
         using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Forward);
         using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, Forward);
         using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Forward);
-        await child.WaitForExitAsync().ConfigureAwait(false);
-        return child.ExitCode;
+        return await exited.ConfigureAwait(false);
     }
 
-    private static bool WriteSummary(CliContext ctx, EgressPolicy policy, string path)
+    private static int SignalNumber(PosixSignal signal) => signal switch
+    {
+        PosixSignal.SIGHUP => 1,
+        PosixSignal.SIGINT => 2,
+        PosixSignal.SIGQUIT => 3,
+        _ => 15,
+    };
+
+    private static bool WriteSummary(CliContext ctx, EgressPolicy policy, string path, RunIsolation isolation)
     {
         var events = PolicyVerifier.CollectEvents(policy);
         var verification = PolicyVerifier.Verify(policy, events, ctx.WorkingDirectory);
+        var summary = EgressSummary.Create(policy.Options, events, verification) with { Isolation = isolation.Name() };
+        if (isolation == RunIsolation.None)
+        {
+            summary = summary with { Verification = summary.Verification with { Warnings = [.. summary.Verification.Warnings, RunIsolationReader.NotIsolatedWarning] } };
+        }
+
         try
         {
-            SummaryWriter.Write(ctx.FullPath(path), EgressSummary.Create(policy.Options, events, verification));
+            SummaryWriter.Write(ctx.FullPath(path), summary);
             return true;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

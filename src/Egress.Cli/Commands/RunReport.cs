@@ -6,8 +6,8 @@ using Egress.Policy.Events;
 
 namespace Egress.Cli.Commands;
 
-/// <summary>What <c>run</c> prints when the command exits: hosts allowed, denied and (audit) would-be denied.</summary>
-internal sealed record RunReport(int ExitCode, bool Enforce, IReadOnlyList<HostCount> Allowed, IReadOnlyList<HostCount> Denied, IReadOnlyList<HostCount> WouldDeny, long DeniedTotal)
+/// <summary>What <c>run</c> prints when the command exits: hosts allowed, denied and (audit) would-be denied, and whether the command was isolated.</summary>
+internal sealed record RunReport(int ExitCode, bool Enforce, string Isolation, IReadOnlyList<HostCount> Allowed, IReadOnlyList<HostCount> Denied, IReadOnlyList<HostCount> WouldDeny, long DeniedTotal)
 {
     private const int MaxListed = 20;
 
@@ -23,6 +23,11 @@ internal sealed record RunReport(int ExitCode, bool Enforce, IReadOnlyList<HostC
         }
 
         sb.Append('\n');
+        if (Isolation == "none")
+        {
+            sb.Append("  WARNING: ").Append(RunIsolationReader.NotIsolatedWarning).Append('\n');
+        }
+
         Line(sb, "allowed", Allowed);
         Line(sb, "denied", Denied);
         Line(sb, "would deny", WouldDeny);
@@ -37,6 +42,8 @@ internal sealed record RunReport(int ExitCode, bool Enforce, IReadOnlyList<HostC
             w.WriteStartObject();
             w.WriteNumber("exit_code", ExitCode);
             w.WriteBoolean("enforce", Enforce);
+            w.WriteString("isolation", Isolation);
+            w.WriteBoolean("isolated", Isolation != "none");
             Hosts(w, "allowed", Allowed);
             Hosts(w, "denied", Denied);
             Hosts(w, "would_deny", WouldDeny);

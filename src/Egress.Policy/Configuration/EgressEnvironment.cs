@@ -31,8 +31,15 @@ public static class EgressEnvironment
     public const string LockFile = "EGRESS_LOCK_FILE";
     /// <summary>Cross-process JSON-lines event journal.</summary>
     public const string EventsFile = "EGRESS_EVENTS_FILE";
+    /// <summary>
+    /// Secret key of the journal's integrity mode (HMAC-SHA256 per line, at least 32 bytes). A secret of the
+    /// writer: <c>egress-policy run</c> must not pass it to the child it starts (the child could forge lines).
+    /// </summary>
+    public const string EventsKey = "EGRESS_EVENTS_KEY";
     /// <summary>Capacity of the in-memory recent-events ring.</summary>
     public const string RecentEvents = "EGRESS_RECENT_EVENTS";
+    /// <summary>How <c>run</c> isolates its command: <c>netns</c> (default on Linux) or <c>none</c>; the <c>--isolation</c> flag wins.</summary>
+    public const string Isolation = "EGRESS_ISOLATION";
     /// <summary>Set by CI systems.</summary>
     public const string Ci = "CI";
     /// <summary>Set to <c>true</c> by GitHub Actions.</summary>

@@ -46,6 +46,9 @@ public static class SpecialPurposeAddresses
         (IPNetwork.Parse("ff00::/8"), "multicast"),
     ];
 
+    /// <summary>Every special-purpose range with its registry name (the exporters deny them for names, as the proxy does).</summary>
+    public static IReadOnlyList<(IPNetwork Network, string Name)> All => Ranges;
+
     /// <summary>
     /// Whether <paramref name="address"/> is in a special-purpose range; <paramref name="rangeName"/> says which.
     /// IPv4-mapped and IPv4-compatible IPv6 addresses are judged as their IPv4 address.

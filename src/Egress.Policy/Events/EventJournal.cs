@@ -1,13 +1,17 @@
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
+using Egress.Policy.Configuration;
+using Egress.Policy.FileSystem;
 
 namespace Egress.Policy.Events;
 
 /// <summary>
 /// The cross-process JSON-lines journal (<c>EGRESS_EVENTS_FILE</c>). Each event is one line written by a
 /// single <c>write(2)</c> on an <c>O_APPEND</c> descriptor, so concurrent writers in many processes never
-/// tear or interleave lines. Readers skip (and count) lines they cannot parse.
+/// tear or interleave lines, and every record starts at a line boundary: when the file does not end in a
+/// newline (a foreign or torn write), the record is written after one. The file is opened without following
+/// a symbolic link and must be a regular file. Readers resynchronise, and count and number the lines they
+/// cannot read. With a <see cref="JournalIntegrity"/> key every line carries an HMAC.
 /// </summary>
 public sealed partial class EventJournal : IDisposable
 {
@@ -19,21 +23,41 @@ public sealed partial class EventJournal : IDisposable
     private FileStream? _fallback;
     private bool _disposed;
 
-    /// <summary>Opens (lazily, on first append) the journal at <paramref name="path"/>.</summary>
+    /// <summary>Opens (lazily, on first append) the journal at <paramref name="path"/>, without integrity MACs.</summary>
     public EventJournal(string path)
+        : this(path, null)
+    {
+    }
+
+    /// <summary>Opens (lazily, on first append) the journal at <paramref name="path"/>.</summary>
+    /// <param name="path">The journal file.</param>
+    /// <param name="integrity">Signs every line (<c>EGRESS_EVENTS_KEY</c>), or <see langword="null"/>.</param>
+    public EventJournal(string path, JournalIntegrity? integrity)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         Path = System.IO.Path.GetFullPath(path);
+        Integrity = integrity;
     }
 
     /// <summary>Full path of the journal file.</summary>
     public string Path { get; }
 
-    /// <summary>Appends one event as one line. Throws <see cref="IOException"/> when the write fails.</summary>
+    /// <summary>The integrity mode lines are signed with, or <see langword="null"/>.</summary>
+    public JournalIntegrity? Integrity { get; }
+
+    /// <summary>
+    /// Appends one event as one line. Throws <see cref="IOException"/> naming the path when the journal cannot
+    /// be written (missing directory, a link, FIFO or device instead of a regular file, an unusable key).
+    /// </summary>
     public void Append(EgressEvent evt)
     {
         ArgumentNullException.ThrowIfNull(evt);
-        byte[] line = Serialize(evt);
+        if (Integrity?.Error is { } keyError)
+        {
+            throw new IOException($"event journal {Path} ({EgressEnvironment.EventsFile}) not written: {keyError}");
+        }
+
+        byte[] line = Serialize(evt, Integrity);
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -47,21 +71,40 @@ public sealed partial class EventJournal : IDisposable
 
             if (_fd < 0)
             {
-                _fd = Native.Open(Path, Native.O_WRONLY | Native.O_APPEND | Native.O_CREAT | Native.O_CLOEXEC, 0x1A4 /* 0644 */);
-                if (_fd < 0)
-                {
-                    throw new IOException($"cannot open event journal {Path} (EGRESS_EVENTS_FILE): errno {Marshal.GetLastPInvokeError()}");
-                }
+                _fd = RegularFile.OpenAppend(Path, EgressEnvironment.EventsFile);
             }
 
-            WriteFully(line);
+            // Our writers take a short advisory lock around "does the file end in a newline?" + write: without
+            // it, another writer's append seen half-way (i_size grows page by page) looks like a torn line and
+            // adds a blank one. The lock is only tried for a bounded time, so a process that holds it forever
+            // cannot wedge decisions: then the record is written after a newline, which is always safe.
+            bool locked = TryLock();
+            try
+            {
+                WriteFully(locked && AtLineBoundary() ? line : [(byte)'\n', .. line]);
+            }
+            finally
+            {
+                if (locked)
+                {
+                    _ = RegularFile.Native.Flock(_fd, RegularFile.Native.LOCK_UN);
+                }
+            }
         }
     }
 
     /// <summary>Serialises <paramref name="evt"/> as one UTF-8 JSON line ending in '\n'.</summary>
-    public static byte[] Serialize(EgressEvent evt)
+    public static byte[] Serialize(EgressEvent evt) => Serialize(evt, null);
+
+    /// <summary>Serialises <paramref name="evt"/> as one UTF-8 JSON line ending in '\n', signed when <paramref name="integrity"/> is given.</summary>
+    public static byte[] Serialize(EgressEvent evt, JournalIntegrity? integrity)
     {
         var json = JsonSerializer.SerializeToUtf8Bytes(evt, EgressJsonContext.Default.EgressEvent);
+        if (integrity is not null)
+        {
+            json = integrity.Sign(json);
+        }
+
         var line = new byte[json.Length + 1];
         json.CopyTo(line, 0);
         line[^1] = (byte)'\n';
@@ -91,94 +134,6 @@ public sealed partial class EventJournal : IDisposable
         }
     }
 
-    /// <summary>
-    /// Streams the events of the journal at <paramref name="path"/> to <paramref name="onEvent"/>.
-    /// Returns the number of lines skipped as unreadable. A missing file has no events.
-    /// </summary>
-    public static JournalReadResult Read(string path, Action<EgressEvent> onEvent)
-    {
-        ArgumentNullException.ThrowIfNull(onEvent);
-        if (!File.Exists(path))
-        {
-            return new JournalReadResult(0, 0);
-        }
-
-        long read = 0, skipped = 0;
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024);
-        var buffer = new byte[MaxLineBytes + 1];
-        int filled = 0;
-        bool discarding = false;
-        while (true)
-        {
-            int n = stream.Read(buffer, filled, buffer.Length - filled);
-            if (n == 0)
-            {
-                break;
-            }
-
-            filled += n;
-            int start = 0;
-            while (true)
-            {
-                int nl = Array.IndexOf(buffer, (byte)'\n', start, filled - start);
-                if (nl < 0)
-                {
-                    break;
-                }
-
-                if (discarding)
-                {
-                    discarding = false;
-                }
-                else
-                {
-                    Consume(buffer.AsSpan(start, nl - start));
-                }
-
-                start = nl + 1;
-            }
-
-            // Keep the partial line; a line longer than the buffer is skipped whole.
-            Array.Copy(buffer, start, buffer, 0, filled - start);
-            filled -= start;
-            if (filled == buffer.Length)
-            {
-                if (!discarding)
-                {
-                    skipped++;
-                }
-
-                discarding = true;
-                filled = 0;
-            }
-        }
-
-        if (filled > 0 && !discarding)
-        {
-            Consume(buffer.AsSpan(0, filled)); // last line without '\n' (a writer may still be mid-way)
-        }
-
-        return new JournalReadResult(read, skipped);
-
-        void Consume(ReadOnlySpan<byte> line)
-        {
-            if (line.IsEmpty || line.Trim((byte)' ').IsEmpty || (line.Length == 1 && line[0] == '\r'))
-            {
-                return;
-            }
-
-            if (TryParseLine(line) is { } evt)
-            {
-                read++;
-                onEvent(evt);
-            }
-            else
-            {
-                skipped++;
-            }
-        }
-    }
-
     /// <inheritdoc />
     public void Dispose()
     {
@@ -187,12 +142,49 @@ public sealed partial class EventJournal : IDisposable
             _disposed = true;
             if (_fd >= 0)
             {
-                _ = Native.Close(_fd);
+                _ = RegularFile.Native.Close(_fd);
                 _fd = -1;
             }
 
             _fallback?.Dispose();
         }
+    }
+
+    /// <summary>Tries the journal's advisory lock for at most about 50 ms.</summary>
+    private bool TryLock()
+    {
+        for (int attempt = 0; attempt < 50; attempt++)
+        {
+            if (RegularFile.Native.Flock(_fd, RegularFile.Native.LOCK_EX | RegularFile.Native.LOCK_NB) == 0)
+            {
+                return true;
+            }
+
+            if (attempt < 10)
+            {
+                Thread.SpinWait(64);
+            }
+            else
+            {
+                Thread.Sleep(1);
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether the file is empty or ends in a newline (the last byte, read with <c>pread</c>; the write offset is unaffected).</summary>
+    private unsafe bool AtLineBoundary()
+    {
+        long size = RegularFile.Native.Lseek(_fd, 0, RegularFile.Native.SEEK_END);
+        if (size <= 0)
+        {
+            return true;
+        }
+
+        byte last = 0;
+        nint n = RegularFile.Native.Pread(_fd, &last, 1, size - 1);
+        return n == 1 && last == (byte)'\n';
     }
 
     private unsafe void WriteFully(byte[] line)
@@ -203,7 +195,7 @@ public sealed partial class EventJournal : IDisposable
             int offset = 0;
             while (offset < line.Length)
             {
-                nint written = Native.Write(_fd, p + offset, (nuint)(line.Length - offset));
+                nint written = RegularFile.Native.Write(_fd, p + offset, (nuint)(line.Length - offset));
                 if (written < 0)
                 {
                     int errno = Marshal.GetLastPInvokeError();
@@ -212,33 +204,11 @@ public sealed partial class EventJournal : IDisposable
                         continue;
                     }
 
-                    throw new IOException($"cannot append to event journal {Path} (EGRESS_EVENTS_FILE): errno {errno}");
+                    throw new IOException($"cannot append to event journal {Path} (EGRESS_EVENTS_FILE): {Marshal.GetPInvokeErrorMessage(errno)}");
                 }
 
                 offset += (int)written;
             }
         }
     }
-
-    private static partial class Native
-    {
-        public const int O_WRONLY = 0x1;
-        public static readonly int O_CREAT = OperatingSystem.IsMacOS() ? 0x200 : 0x40;
-        public static readonly int O_APPEND = OperatingSystem.IsMacOS() ? 0x8 : 0x400;
-        public static readonly int O_CLOEXEC = OperatingSystem.IsMacOS() ? 0x1000000 : 0x80000;
-
-        [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-        public static partial int Open(string path, int flags, int mode);
-
-        [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
-        public static unsafe partial nint Write(int fd, byte* buffer, nuint count);
-
-        [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-        public static partial int Close(int fd);
-    }
 }
-
-/// <summary>What a journal read found.</summary>
-/// <param name="Events">Events read.</param>
-/// <param name="SkippedLines">Lines that were not valid events (torn, foreign or oversized).</param>
-public readonly record struct JournalReadResult(long Events, long SkippedLines);

@@ -31,6 +31,13 @@ public sealed record EgressSummary
     /// <summary>The verification result.</summary>
     public SummaryVerification Verification { get; init; } = new();
 
+    /// <summary>
+    /// How <c>egress-policy run</c> isolated its command: <c>netns</c>, or <c>none</c> (the command was not
+    /// isolated; programs that ignore HTTP_PROXY were neither decided nor recorded). Absent for other commands.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Isolation { get; init; }
+
     /// <summary>Builds a summary from its parts.</summary>
     public static EgressSummary Create(EgressOptions options, EventStatistics events, VerificationResult verification, TimeProvider? time = null)
     {

@@ -12,14 +12,30 @@ namespace Egress.Proxy.Forwarding;
 /// (special-purpose ranges need an explicit token), and only a checked address is connected to. Exactly one
 /// event is recorded per request, carrying the address dialled.
 /// </summary>
-internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions options, ProxyInstruments? metrics = null)
+internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyOptions options, string source = UpstreamConnector.Source, Func<long>? generation = null, ProxyInstruments? metrics = null)
 {
     private readonly ProxyInstruments _metrics = metrics ?? ProxyMetrics.Default;
+
+    /// <summary>A connector deciding through one fixed policy.</summary>
+    public UpstreamConnector(EgressPolicy policy, ProxyOptions options, string source = UpstreamConnector.Source, ProxyInstruments? metrics = null)
+        : this(() => policy, options, source, null, metrics)
+    {
+    }
 
     /// <summary>Event source of proxy decisions.</summary>
     public const string Source = EgressSources.Proxy;
 
-    private static readonly DecisionContext ProxyContext = new(Source);
+    // The source recorded by default (run's relay passes its own), with no client identity.
+    private readonly DecisionContext ProxyContext = new(source);
+
+    /// <summary>The policy deciding (the CONNECT server-name check decides through it too).</summary>
+    public EgressPolicy Policy => currentPolicy();
+
+    /// <summary>Changes when a reload swaps the policy (Gateway/): a kept-alive upstream decided under an older policy is decided again.</summary>
+    public long Generation => generation?.Invoke() ?? 0;
+
+    /// <summary>Who decisions are recorded for (the source), as the server-name check records them too.</summary>
+    public DecisionContext Context => ProxyContext;
 
     /// <summary>Records the decision for a request that reused a connection to the same destination.</summary>
     public void RecordReuse(in EgressDecision decision, string kind) => RecordReuse(decision, kind, ProxyContext);
@@ -27,7 +43,7 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
     /// <summary>Records the decision for a request that reused a connection to the same destination.</summary>
     public void RecordReuse(in EgressDecision decision, string kind, in DecisionContext context)
     {
-        policy.Record(decision, context);
+        Policy.Record(decision, context);
         _metrics.Request(kind, decision.Allowed);
     }
 
@@ -38,7 +54,7 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
     /// <summary>Decides and, when allowed, connects; <paramref name="context"/> names the client where known.</summary>
     public async Task<UpstreamResult> ConnectAsync(Destination destination, string kind, DecisionContext context, CancellationToken cancellationToken)
     {
-        var connection = policy.BeginConnection(destination, context);
+        var connection = Policy.BeginConnection(destination, context);
         var hostDecision = connection.Host;
         if (!hostDecision.Allowed)
         {
@@ -80,10 +96,25 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
         foreach (var decision in candidates)
         {
             var address = decision.Address!;
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            // With --upstream-proxy (Gateway/UpstreamProxy): a tunnel through it to the checked address, never the name.
+            var upstreamProxy = options.UpstreamProxy;
+            Socket socket;
             try
             {
-                await socket.ConnectAsync(new IPEndPoint(address, destination.Port), timeout.Token).ConfigureAwait(false);
+                socket = upstreamProxy is null ? new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true } : Gateway.UpstreamProxy.CreateSocket();
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+            {
+                // Out of descriptors: answer 503 (and report degraded on /healthz) rather than dropping the client.
+                DescriptorLimits.ReportExhausted();
+                return Fail(connection, decision, kind, 503, "the proxy is out of file descriptors; try again later");
+            }
+
+            try
+            {
+                await (upstreamProxy is null
+                    ? socket.ConnectAsync(new IPEndPoint(address, destination.Port), timeout.Token).AsTask()
+                    : upstreamProxy.ConnectAsync(socket, new IPEndPoint(address, destination.Port), timeout.Token)).ConfigureAwait(false);
                 connection.Record(decision);
                 _metrics.Request(kind, true);
                 return new UpstreamResult { Socket = socket, Decision = decision };
@@ -108,7 +139,7 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
     /// <summary>Records a decision that could not be parsed (invalid destination) and builds the response.</summary>
     public UpstreamResult Invalid(string rawTarget, string kind, in DecisionContext context)
     {
-        var decision = policy.Evaluate(rawTarget, context);
+        var decision = Policy.Evaluate(rawTarget, context);
         _metrics.Request(kind, decision.Allowed);
         var response = decision.Allowed
             ? ProxyResponses.Error(400, decision.Reason)

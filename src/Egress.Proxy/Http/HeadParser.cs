@@ -172,18 +172,35 @@ internal static class HeadParser
         }
     }
 
-    /// <summary>
-    /// Checks that <paramref name="head"/> uses CRLF only (no bare CR or LF); returns the index just past
-    /// CRLF CRLF. Assumes the terminator is present.
-    /// </summary>
+    /// <summary>Refuses a bare CR, a bare LF or a NUL anywhere in a complete head (RFC 9112 §2.2: we accept CRLF only).</summary>
     public static void CheckLineEndings(ReadOnlySpan<byte> head, int status)
     {
-        for (int i = 0; i < head.Length; i++)
+        if (CheckLineEndings(head, 0, status) < head.Length)
         {
-            byte b = head[i];
+            throw new HeadParseException(status, "bare CR in message head");
+        }
+    }
+
+    /// <summary>
+    /// Checks the line endings of a head that is still arriving, from <paramref name="from"/> (the value this
+    /// returned last time) on, so a head that can never be valid is refused as soon as its bytes arrive
+    /// rather than when the header timeout fires. Returns how far the bytes are checked: a final CR waits
+    /// for the byte after it.
+    /// </summary>
+    public static int CheckLineEndings(ReadOnlySpan<byte> data, int from, int status)
+    {
+        int i = from;
+        for (; i < data.Length; i++)
+        {
+            byte b = data[i];
             if (b == (byte)'\r')
             {
-                if (i + 1 >= head.Length || head[i + 1] != (byte)'\n')
+                if (i + 1 >= data.Length)
+                {
+                    return i;
+                }
+
+                if (data[i + 1] != (byte)'\n')
                 {
                     throw new HeadParseException(status, "bare CR in message head");
                 }
@@ -199,5 +216,7 @@ internal static class HeadParser
                 throw new HeadParseException(status, "NUL in message head");
             }
         }
+
+        return i;
     }
 }

@@ -10,6 +10,7 @@ internal static class HeadReader
     public static async ValueTask<int> ReadAsync(SocketReader reader, int maxHeadBytes, int maxLineBytes, int errorStatus, CancellationToken cancellationToken)
     {
         int scanned = 0;
+        int checkedTo = 0;
         while (true)
         {
             var data = reader.Data;
@@ -34,6 +35,8 @@ internal static class HeadReader
                 return length;
             }
 
+            // No terminator yet, so every byte so far belongs to the head: refuse one that can never be valid now.
+            checkedTo = HeadParser.CheckLineEndings(data, checkedTo, errorStatus);
             scanned = data.Length;
             if (data.Length > maxLineBytes && data[..(maxLineBytes + 1)].IndexOf("\r\n"u8) < 0)
             {
