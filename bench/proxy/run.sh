@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Egress proxy benchmark: our proxy vs squid vs tinyproxy vs a direct connection, on loopback only.
-# Rows: new CONNECT tunnels (one request each) and keep-alive plain HTTP at 1/16/64 clients (req/s, p50, p99),
-# bulk MB/s through one tunnel, and proxy RSS with idle tunnels. Every run is bounded in time.
+# Rows: new CONNECT tunnels (one request each) and keep-alive plain HTTP at 1/16/64 clients (req/s, p50, p99,
+# and the proxy's CPU time per request from /proc/PID/stat), bulk MB/s through one tunnel, and proxy RSS with
+# idle and with stalled tunnels (the client asks for STALL_KIB KiB and never reads). All side by side in one run:
+# egress (Native AOT), egress-tool (the same CLI under `dotnet`, as the dotnet tool runs), squid, tinyproxy,
+# and direct. Ends with one table and a ratio line against the targets of issue 13. Every run is bounded in time.
 #
 #   bench/proxy/run.sh                 # full run (~4 minutes), table on stdout and in artifacts/proxy-bench/
 #   DURATION=2 IDLE="1000" bench/proxy/run.sh   # quicker
@@ -16,12 +19,14 @@ CONCURRENCY=${CONCURRENCY:-"1 16 64"}
 BULK_MB=${BULK_MB:-1024}
 # A tunnel costs a proxy two descriptors; with the usual 20,000 hard limit 9,500 is the most that fits.
 IDLE=${IDLE:-"1000 9500"}
-PROXIES=${PROXIES:-"egress squid tinyproxy"}
+STALLED=${STALLED:-"1000 9500"}
+STALL_KIB=${STALL_KIB:-256}
+PROXIES=${PROXIES:-"egress egress-tool squid tinyproxy"}
 BASE_PORT=${BASE_PORT:-18480}
 OUT=${OUT:-artifacts/proxy-bench}
 
 TARGET_PORT=$((BASE_PORT + 1)); BULK_PORT=$((BASE_PORT + 2))
-declare -A PORT=([egress]=$((BASE_PORT + 3)) [squid]=$((BASE_PORT + 4)) [tinyproxy]=$((BASE_PORT + 5)))
+declare -A PORT=([egress]=$((BASE_PORT + 3)) [squid]=$((BASE_PORT + 4)) [tinyproxy]=$((BASE_PORT + 5)) [egress-tool]=$((BASE_PORT + 6)))
 
 need=()
 command -v squid >/dev/null || need+=(squid)
@@ -51,18 +56,17 @@ trap cleanup EXIT
 echo "building (Release)…" >&2
 dotnet build -c Release bench/proxy/Egress.Proxy.LoadBenchmarks -v q -nologo >/dev/null
 LOAD=(dotnet bench/proxy/Egress.Proxy.LoadBenchmarks/bin/Release/net10.0/Egress.Proxy.LoadBenchmarks.dll)
-# The proxy as shipped: the Native AOT binary (EGRESS_BIN=path to reuse one; EGRESS_JIT=1 for the JIT build).
+# The proxy as shipped: the Native AOT binary (EGRESS_BIN=path to reuse one), and the dotnet tool (JIT) beside it.
 if [ -n "${EGRESS_BIN:-}" ]; then
   CLI=("$EGRESS_BIN")
-elif [ "${EGRESS_JIT:-0}" = 1 ]; then
-  dotnet build -c Release src/Egress.Cli -v q -nologo >/dev/null
-  CLI=(dotnet src/Egress.Cli/bin/Release/net10.0/egress-policy.dll)
 else
   echo "publishing the Native AOT proxy (a few minutes the first time)…" >&2
   # The RID-specific restore goes to a lock file under obj/, leaving the committed packages.lock.json alone.
   dotnet publish src/Egress.Cli -c Release -r linux-x64 -p:PublishAot=true -p:NuGetLockFilePath=obj/packages.aot.lock.json -o "$OUT/aot" -v q -nologo >/dev/null
   CLI=("$OUT/aot/egress-policy")
 fi
+dotnet build -c Release src/Egress.Cli -v q -nologo >/dev/null
+TOOL=(dotnet src/Egress.Cli/bin/Release/net10.0/egress-policy.dll)
 
 wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
 
@@ -72,6 +76,10 @@ pids+=($!)
 if [[ " $PROXIES " == *" egress "* ]]; then
   EGRESS_ALLOWLIST=127.0.0.1 "${CLI[@]}" proxy --listen "127.0.0.1:${PORT[egress]}" >"$work/egress.log" 2>&1 &
   PID[egress]=$!; pids+=($!)
+fi
+if [[ " $PROXIES " == *" egress-tool "* ]]; then
+  EGRESS_ALLOWLIST=127.0.0.1 "${TOOL[@]}" proxy --listen "127.0.0.1:${PORT[egress-tool]}" >"$work/egress-tool.log" 2>&1 &
+  PID[egress-tool]=$!; pids+=($!)
 fi
 
 if [[ " $PROXIES " == *" squid "* ]]; then
@@ -117,7 +125,16 @@ for p in $PROXIES; do wait_port "${PORT[$p]}"; done
 
 target="127.0.0.1:$TARGET_PORT"
 proxy_arg() { if [ "$1" = direct ]; then echo direct; else echo "127.0.0.1:${PORT[$1]}"; fi; }
-record() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d.update(kind=sys.argv[2], proxy=sys.argv[3], clients=int(sys.argv[4])); print(json.dumps(d))' "$1" "$2" "$3" "$4" >>"$results"; }
+record() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d.update(kind=sys.argv[2], proxy=sys.argv[3], clients=int(sys.argv[4]), cpu_ticks=int(sys.argv[5])); print(json.dumps(d))' "$1" "$2" "$3" "$4" "${5:-0}" >>"$results"; }
+# CPU time (user + system, clock ticks) of a process and its children so far.
+cpu_ticks() {
+  local total=0 p
+  [ "$1" = direct ] && { echo 0; return; }
+  for p in ${PID[$1]} $(pgrep -P "${PID[$1]}" || true); do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
 
 echo "warm-up…" >&2
 for p in $PROXIES; do
@@ -129,7 +146,9 @@ for kind in connect http; do
   for c in $CONCURRENCY; do
     for p in $PROXIES direct; do
       echo "$kind c=$c $p" >&2
-      record "$("${LOAD[@]}" "$kind" --proxy "$(proxy_arg "$p")" --target "$target" -c "$c" -d "$DURATION")" "$kind" "$p" "$c"
+      before=$(cpu_ticks "$p")
+      out=$("${LOAD[@]}" "$kind" --proxy "$(proxy_arg "$p")" --target "$target" -c "$c" -d "$DURATION")
+      record "$out" "$kind" "$p" "$c" $(( $(cpu_ticks "$p") - before ))
       sleep 1
     done
   done
@@ -137,7 +156,9 @@ done
 
 for p in $PROXIES direct; do
   echo "bulk $p" >&2
-  record "$("${LOAD[@]}" bulk --proxy "$(proxy_arg "$p")" --target "127.0.0.1:$BULK_PORT" --mb "$BULK_MB")" bulk "$p" 1
+  before=$(cpu_ticks "$p")
+  out=$("${LOAD[@]}" bulk --proxy "$(proxy_arg "$p")" --target "127.0.0.1:$BULK_PORT" --mb "$BULK_MB")
+  record "$out" bulk "$p" 1 $(( $(cpu_ticks "$p") - before ))
 done
 
 # RSS of a process and its descendants, in KiB.
@@ -149,57 +170,97 @@ tree_rss() {
   echo "$total"
 }
 
+# Holds N tunnels (idle, or stalled when $4 > 0), records the proxy's RSS, then lets them go.
+hold_tunnels() {
+  local p=$1 n=$2 kind=$3 stall=$4 dest=$target
+  [ "$stall" -gt 0 ] && dest="127.0.0.1:$BULK_PORT"
+  echo "$kind $p n=$n" >&2
+  local hold="$work/hold-$p-$kind-$n"
+  "${LOAD[@]}" idle --proxy "$(proxy_arg "$p")" --target "$dest" --count "$n" --hold-file "$hold" --stall-kib "$stall" >"$work/idle.out" &
+  local idle_pid=$!
+  for _ in $(seq 1 1200); do [ -s "$hold" ] && break; sleep 0.25; done
+  sleep 3
+  local rss open
+  rss=$(tree_rss "${PID[$p]}")
+  open=$(cat "$hold" 2>/dev/null || echo 0)
+  rm -f "$hold"
+  wait "$idle_pid" || true
+  record "{\"rss_kib\":$rss,\"open\":$open}" "$kind" "$p" "$n"
+  sleep 3
+}
+
 for p in $PROXIES; do
-  base=$(tree_rss "${PID[$p]}")
-  record "{\"rss_kib\":$base,\"open\":0}" idle "$p" 0
-  for n in $IDLE; do
-    echo "idle $p n=$n" >&2
-    hold="$work/hold-$p-$n"
-    "${LOAD[@]}" idle --proxy "$(proxy_arg "$p")" --target "$target" --count "$n" --hold-file "$hold" >"$work/idle.out" &
-    idle_pid=$!
-    for _ in $(seq 1 1200); do [ -s "$hold" ] && break; sleep 0.25; done
-    sleep 2
-    rss=$(tree_rss "${PID[$p]}")
-    open=$(cat "$hold" 2>/dev/null || echo 0)
-    rm -f "$hold"
-    wait "$idle_pid" || true
-    record "{\"rss_kib\":$rss,\"open\":$open}" idle "$p" "$n"
-    sleep 3
-  done
+  sleep 2
+  record "{\"rss_kib\":$(tree_rss "${PID[$p]}"),\"open\":0}" idle "$p" 0
+  for n in $IDLE; do hold_tunnels "$p" "$n" idle 0; done
+  for n in $STALLED; do hold_tunnels "$p" "$n" stalled "$STALL_KIB"; done
 done
 
 load=$(cut -d' ' -f1-3 /proc/loadavg)
-python3 - "$results" "$load" "$DURATION" <<'PY' | tee "$OUT/table.md"
-import json, sys, collections
+python3 - "$results" "$load" "$DURATION" "$STALL_KIB" <<'PY' | tee "$OUT/table.md"
+import json, sys, os
 rows = [json.loads(l) for l in open(sys.argv[1])]
-proxies = [p for p in ["egress", "squid", "tinyproxy", "direct"] if any(r["proxy"] == p for r in rows)]
+hz = os.sysconf("SC_CLK_TCK")
+proxies = [p for p in ["egress", "egress-tool", "squid", "tinyproxy", "direct"] if any(r["proxy"] == p for r in rows)]
 by = {(r["kind"], r["proxy"], r["clients"]): r for r in rows}
-print(f"Load average at the end (1/5/15 min): {sys.argv[2]}; {sys.argv[3]} s per row; loopback, 2 cores shared by load generator, proxy and target.\n")
+print(f"Load average at the end (1/5/15 min): {sys.argv[2]}; {sys.argv[3]} s per row; loopback, 2 cores shared by load generator, proxies and target.\n")
+def cpu(r):
+    return f' · {r["cpu_ticks"] / hz * 1e6 / r["requests"]:.0f} µs' if r.get("cpu_ticks") and r.get("requests") else ""
 for kind, title in [("connect", "New CONNECT tunnel + one request"), ("http", "Keep-alive plain HTTP")]:
-    print(f"### {title}: requests/s (p50 / p99 ms)\n")
+    print(f"### {title}: requests/s (p50 / p99 ms) · proxy CPU per request\n")
     print("| clients | " + " | ".join(proxies) + " |")
     print("|---:|" + "---:|" * len(proxies))
     for c in sorted({r["clients"] for r in rows if r["kind"] == kind}):
         cells = []
         for p in proxies:
             r = by.get((kind, p, c))
-            cells.append("–" if r is None else f'{r["rps"]:,.0f} ({r["p50_ms"]:.2f} / {r["p99_ms"]:.2f})' + (f' err {r["errors"]}' if r["errors"] else ""))
+            cells.append("–" if r is None else f'{r["rps"]:,.0f} ({r["p50_ms"]:.2f} / {r["p99_ms"]:.2f})' + cpu(r) + (f' err {r["errors"]}' if r["errors"] else ""))
         print(f"| {c} | " + " | ".join(cells) + " |")
     print()
-print("### Bulk through one tunnel (MB/s)\n")
+print("### Bulk through one tunnel (MB/s) · proxy CPU seconds\n")
 print("| " + " | ".join(proxies) + " |")
 print("|" + "---:|" * len(proxies))
-print("| " + " | ".join(f'{by[("bulk", p, 1)]["mb_per_s"]:,.0f}' if ("bulk", p, 1) in by else "–" for p in proxies) + " |\n")
-idle = sorted({r["clients"] for r in rows if r["kind"] == "idle"})
-if idle:
-    ps = [p for p in proxies if p != "direct"]
-    print("### Proxy memory (RSS MiB) with idle tunnels\n")
-    print("| idle tunnels | " + " | ".join(ps) + " |")
+print("| " + " | ".join((f'{by[("bulk", p, 1)]["mb_per_s"]:,.0f}' + (f' · {by[("bulk", p, 1)]["cpu_ticks"] / hz:.2f} s' if p != "direct" else "")) if ("bulk", p, 1) in by else "–" for p in proxies) + " |\n")
+ps = [p for p in proxies if p != "direct"]
+for kind, title in [("idle", "idle tunnels"), ("stalled", f"stalled tunnels ({sys.argv[4]} KiB requested, client never reads)")]:
+    counts = sorted({r["clients"] for r in rows if r["kind"] == kind})
+    if not counts:
+        continue
+    print(f"### Proxy memory (RSS MiB) with {title}\n")
+    print("| tunnels | " + " | ".join(ps) + " |")
     print("|---:|" + "---:|" * len(ps))
-    for n in idle:
+    for n in counts:
         cells = []
         for p in ps:
-            r = by.get(("idle", p, n))
+            r = by.get((kind, p, n))
             cells.append("–" if r is None else f'{r["rss_kib"] / 1024:,.1f}' + ("" if r["open"] == n else f' ({r["open"]} open)'))
         print(f"| {n:,} | " + " | ".join(cells) + " |")
+    print()
+# The ratio line: egress (AOT) against the targets of issue 13.
+def g(kind, p, c, key):
+    r = by.get((kind, p, c))
+    return None if r is None else r[key]
+parts = []
+for c in sorted({r["clients"] for r in rows if r["kind"] == "connect"}):
+    e = g("connect", "egress", c, "rps")
+    best = max([v for v in (g("connect", "squid", c, "rps"), g("connect", "tinyproxy", c, "rps")) if v] or [0])
+    p99e, p99t = g("connect", "egress", c, "p99_ms"), g("connect", "tinyproxy", c, "p99_ms")
+    if e and best:
+        parts.append(f"connect c={c} {e / best:.2f}× best peer (p99 {p99e:.2f} vs tinyproxy {p99t:.2f} ms)")
+for c in sorted({r["clients"] for r in rows if r["kind"] == "http"}):
+    e, d = g("http", "egress", c, "rps"), g("http", "direct", c, "rps")
+    if e and d and c > 1:
+        parts.append(f"keep-alive c={c} {e / d:.2f}× direct")
+e, d = g("bulk", "egress", 1, "mb_per_s"), g("bulk", "direct", 1, "mb_per_s")
+if e and d:
+    parts.append(f"bulk {e / d:.2f}× direct")
+r0 = by.get(("idle", "egress", 0))
+if r0:
+    parts.append(f"RSS after load {r0['rss_kib'] / 1024:.1f} MiB")
+st = [r for r in rows if r["kind"] == "stalled" and r["proxy"] == "egress" and r["open"]]
+if st and r0:
+    big = max(st, key=lambda r: r["clients"])
+    parts.append(f"stalled {(big['rss_kib'] - r0['rss_kib']) / big['open']:.1f} KiB/tunnel at {big['open']:,}")
+print("**Ratios (egress AOT):** " + "; ".join(parts) + "  ")
+print("Targets: connect ≥ 1.2× best peer with p99 ≤ tinyproxy; keep-alive ≥ 0.5× direct at 16/64; bulk ≥ 0.95× direct; RSS after load ≤ 20 MiB; stalled ≤ 64 KiB/tunnel.")
 PY

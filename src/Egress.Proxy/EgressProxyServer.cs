@@ -15,13 +15,21 @@ namespace Egress.Proxy;
 /// </summary>
 public sealed class EgressProxyServer : IAsyncDisposable
 {
+    private static readonly TimeSpan MinAcceptBackoff = TimeSpan.FromMilliseconds(5);
+    private static readonly TimeSpan MaxAcceptBackoff = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan RefusalLinger = TimeSpan.FromMilliseconds(500);
+    private const int MaxLingeringRefusals = 16;
+    private static int s_lingering;
+
     private readonly ProxyOptions _options;
     private readonly TimeProvider _time;
     private readonly UpstreamConnector _connector;
+    private readonly Gateway.PolicyHolder _policies;
     private readonly ConcurrentDictionary<long, ProxyConnection> _connections = new();
     private readonly Socket _listener;
     private ITimer? _sweep;
     private Task? _acceptLoop;
+    private readonly int _maxConnections;
     private long _nextId;
     private int _active;
     private volatile bool _stopping;
@@ -31,20 +39,37 @@ public sealed class EgressProxyServer : IAsyncDisposable
     /// <param name="options">Listen address and limits.</param>
     /// <param name="time">Clock for timeouts.</param>
     public EgressProxyServer(EgressPolicy policy, ProxyOptions? options = null, TimeProvider? time = null)
+        : this(new Gateway.PolicyHolder(policy ?? throw new ArgumentNullException(nameof(policy)), "-"), options, time)
     {
-        ArgumentNullException.ThrowIfNull(policy);
+    }
+
+    /// <summary>Creates a server enforcing whatever <paramref name="policies"/> holds now (a reloading gateway swaps it).</summary>
+    /// <param name="policies">The policy holder; each request is decided under the policy current when it arrives.</param>
+    /// <param name="options">Listen address and limits.</param>
+    /// <param name="time">Clock for timeouts.</param>
+    public EgressProxyServer(Gateway.PolicyHolder policies, ProxyOptions? options = null, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(policies);
         _options = options ?? new ProxyOptions();
         _time = time ?? TimeProvider.System;
-        Policy = policy;
-        _connector = new UpstreamConnector(policy, _options);
+        _policies = policies;
+        _connector = new UpstreamConnector(() => policies.Policy, _options, UpstreamConnector.Source, () => policies.Current.Generation);
+        _maxConnections = DescriptorLimits.EffectiveMaxConnections(_options.MaxConnections);
         _listener = new Socket(_options.Listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
     }
 
-    /// <summary>The policy enforced.</summary>
-    public EgressPolicy Policy { get; }
+    /// <summary>The policy enforced now.</summary>
+    public EgressPolicy Policy => _policies.Policy;
 
     /// <summary>The bound address (with the real port when 0 was asked for); null before <see cref="Start"/>.</summary>
     public IPEndPoint? LocalEndPoint => _listener.IsBound ? (IPEndPoint?)_listener.LocalEndPoint : null;
+
+    /// <summary>
+    /// The connection cap in force: <see cref="ProxyOptions.MaxConnections"/>, lowered to what the process's
+    /// descriptor limit (<c>RLIMIT_NOFILE</c>) can hold (two descriptors a connection, plus a reserve), so load
+    /// is refused with 503 instead of running the process out of descriptors.
+    /// </summary>
+    public int MaxConnections => _maxConnections;
 
     /// <summary>Client connections currently open.</summary>
     public int ActiveConnections => Volatile.Read(ref _active);
@@ -66,8 +91,9 @@ public sealed class EgressProxyServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops accepting, closes idle connections, lets running exchanges finish for up to
-    /// <see cref="ProxyOptions.ShutdownGrace"/>, then cuts the rest.
+    /// Stops accepting, closes idle connections, lets running exchanges and tunnels finish for up to
+    /// <see cref="ProxyOptions.ShutdownGrace"/>, then cuts the rest. Never throws for connections that
+    /// will not end: they are abandoned after a further 5 seconds.
     /// </summary>
     public async Task StopAsync()
     {
@@ -99,7 +125,14 @@ public sealed class EgressProxyServer : IAsyncDisposable
                 connection.Abort();
             }
 
-            await all.WaitAsync(TimeSpan.FromSeconds(5), _time).ConfigureAwait(false);
+            try
+            {
+                await all.WaitAsync(TimeSpan.FromSeconds(5), _time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Connections that did not end even after being cut are abandoned; stopping still completes.
+            }
         }
 
         if (_acceptLoop is not null)
@@ -127,12 +160,14 @@ public sealed class EgressProxyServer : IAsyncDisposable
 
     private async Task AcceptLoopAsync()
     {
+        var backoff = MinAcceptBackoff;
         while (!_stopping)
         {
             Socket client;
             try
             {
                 client = await _listener.AcceptAsync().ConfigureAwait(false);
+                backoff = MinAcceptBackoff;
             }
             catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
             {
@@ -141,8 +176,16 @@ public sealed class EgressProxyServer : IAsyncDisposable
                     return;
                 }
 
-                // Transient accept failure (e.g. out of file descriptors): back off briefly.
-                await Task.Delay(TimeSpan.FromMilliseconds(10), _time).ConfigureAwait(false);
+                // Out of descriptors (EMFILE/ENFILE) or another transient failure: the pending clients wait in the
+                // listen backlog while the proxy backs off (doubling up to a second), reports itself degraded on
+                // /healthz and keeps running; it never spins and never dies of load.
+                if (ex is SocketException { SocketErrorCode: SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable })
+                {
+                    DescriptorLimits.ReportExhausted();
+                }
+
+                await Task.Delay(backoff, _time).ConfigureAwait(false);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxAcceptBackoff.Ticks));
                 continue;
             }
 
@@ -164,11 +207,11 @@ public sealed class EgressProxyServer : IAsyncDisposable
         }
 
         client.NoDelay = true;
-        if (Interlocked.Increment(ref _active) > _options.MaxConnections)
+        if (Interlocked.Increment(ref _active) > _maxConnections)
         {
             Interlocked.Decrement(ref _active);
             ProxyMetrics.Reject("max_connections");
-            _ = RefuseAsync(client);
+            _ = RefuseAsync(client, _maxConnections);
             return;
         }
 
@@ -194,18 +237,40 @@ public sealed class EgressProxyServer : IAsyncDisposable
         }
     }
 
-    private static async Task RefuseAsync(Socket client)
+    private static async Task RefuseAsync(Socket client, int cap)
     {
         using (client)
         {
-            await ProxyResponses.TrySendAsync(client, ProxyResponses.Error(503, "too many connections"), CancellationToken.None).ConfigureAwait(false);
+            await ProxyResponses.TrySendAsync(client, ProxyResponses.Error(503, DescriptorLimits.CapMessage(cap)), CancellationToken.None).ConfigureAwait(false);
             try
             {
-                client.Shutdown(SocketShutdown.Both);
+                // Half-close and read the request briefly, so that closing with it unread does not reset the
+                // connection and destroy the 503 before the client reads it. Only a few refusals linger at once:
+                // past that they close at once, so a flood cannot spend the descriptors the cap protects.
+                client.Shutdown(SocketShutdown.Send);
+                if (Interlocked.Increment(ref s_lingering) <= MaxLingeringRefusals)
+                {
+                    using var drain = new CancellationTokenSource(RefusalLinger);
+                    var sink = new byte[1024];
+                    for (int total = 0; total < 16 * 1024;)
+                    {
+                        int n = await client.ReceiveAsync(sink, SocketFlags.None, drain.Token).ConfigureAwait(false);
+                        if (n == 0)
+                        {
+                            break;
+                        }
+
+                        total += n;
+                    }
+                }
             }
-            catch (SocketException)
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
             {
-                // Already gone.
+                // Already gone, or lingered long enough.
+            }
+            finally
+            {
+                Interlocked.Decrement(ref s_lingering);
             }
         }
     }

@@ -24,7 +24,13 @@ internal sealed partial class ProxyConnection
         byte[] response;
         if (path == ProxyDefaults.HealthPath)
         {
-            response = ProxyResponses.Build(200, "text/plain; charset=utf-8", "ok\n", !keepAlive);
+            var (status, body) = DescriptorLimits.Health();
+            if (_options.HealthDetail?.Invoke() is { } detail)
+            {
+                body = body.TrimEnd('\n') + " " + detail + "\n";
+            }
+
+            response = ProxyResponses.Build(status, "text/plain; charset=utf-8", body, !keepAlive);
         }
         else if (_options.LocalEndpoint?.Invoke(path) is { } local)
         {

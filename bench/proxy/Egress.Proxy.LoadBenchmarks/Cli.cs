@@ -37,7 +37,7 @@ internal static class Cli
                 Console.WriteLine(await Bulk.RunAsync(Proxy(), Target(), Int("--mb", 1024)));
                 return 0;
             case "idle":
-                return await IdleTunnels.RunAsync(Proxy()!, Target(), Int("--count", 1000), opts["--hold-file"]);
+                return await IdleTunnels.RunAsync(Proxy()!, Target(), Int("--count", 1000), opts["--hold-file"], Int("--stall-kib", 0));
             default:
                 Console.Error.WriteLine($"unknown mode {args[0]}");
                 return 1;

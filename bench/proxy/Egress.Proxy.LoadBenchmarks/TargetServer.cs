@@ -6,6 +6,9 @@ namespace Egress.Proxy.LoadBenchmarks;
 /// <summary>A minimal HTTP/1.1 keep-alive target answering "hello", plus a bulk source ("BULK n\n" → n zero bytes).</summary>
 internal static class TargetServer
 {
+    // One read-only block shared by every bulk connection, so thousands of stalled bulk streams cost the target nothing.
+    private static readonly byte[] Block = new byte[256 * 1024];
+
     private static readonly byte[] Response = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello"u8.ToArray();
 
     public static async Task RunAsync(int port, int bulkPort, TimeSpan maxLifetime)
@@ -92,11 +95,10 @@ internal static class TargetServer
                 int n = await s.ReceiveAsync(line, SocketFlags.None, ct);
                 var text = System.Text.Encoding.ASCII.GetString(line, 0, n).Trim();
                 long remaining = long.Parse(text.AsSpan(5), System.Globalization.CultureInfo.InvariantCulture);
-                var block = new byte[256 * 1024];
                 while (remaining > 0)
                 {
-                    int chunk = (int)Math.Min(block.Length, remaining);
-                    await s.SendAsync(block.AsMemory(0, chunk), SocketFlags.None, ct);
+                    int chunk = (int)Math.Min(Block.Length, remaining);
+                    await s.SendAsync(Block.AsMemory(0, chunk), SocketFlags.None, ct);
                     remaining -= chunk;
                 }
 

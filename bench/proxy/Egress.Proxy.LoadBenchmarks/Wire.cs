@@ -7,9 +7,14 @@ namespace Egress.Proxy.LoadBenchmarks;
 /// <summary>Socket helpers shared by the load modes.</summary>
 internal static class Wire
 {
-    public static async Task<Socket> ConnectAsync(IPEndPoint endPoint, CancellationToken ct)
+    public static async Task<Socket> ConnectAsync(IPEndPoint endPoint, CancellationToken ct, int receiveBuffer = 0)
     {
         var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (receiveBuffer > 0)
+        {
+            s.ReceiveBufferSize = receiveBuffer;
+        }
+
         try
         {
             await s.ConnectAsync(endPoint, ct);
@@ -23,9 +28,9 @@ internal static class Wire
     }
 
     /// <summary>Connects to the target, through a CONNECT tunnel when <paramref name="proxy"/> is set.</summary>
-    public static async Task<Socket> OpenTunnelAsync(IPEndPoint? proxy, IPEndPoint target, byte[] buffer, CancellationToken ct)
+    public static async Task<Socket> OpenTunnelAsync(IPEndPoint? proxy, IPEndPoint target, byte[] buffer, CancellationToken ct, int receiveBuffer = 0)
     {
-        var s = await ConnectAsync(proxy ?? target, ct);
+        var s = await ConnectAsync(proxy ?? target, ct, receiveBuffer);
         if (proxy is null)
         {
             return s;

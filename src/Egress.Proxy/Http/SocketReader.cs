@@ -5,10 +5,16 @@ namespace Egress.Proxy.Http;
 
 /// <summary>
 /// A receive buffer over a socket. The buffer is rented only while bytes are pending or a head is being
-/// read, so thousands of idle connections hold no buffers (zero-byte reads wait for data).
+/// read, so thousands of idle connections hold no buffers (zero-byte reads wait for data). It starts small
+/// (most heads fit in 4 KiB) and doubles up to the capacity when a head needs more room or reads keep
+/// filling it (a body streaming through), so a typical request costs a 4 KiB rental, not the worst case.
 /// </summary>
 internal sealed class SocketReader(Socket socket, int capacity, Action? onActivity = null) : IDisposable
 {
+    private const int InitialSize = 4 * 1024;
+    private const int StreamingSize = 64 * 1024;
+
+    private readonly int _capacity = Math.Max(capacity, 1);
     private byte[]? _buffer;
     private int _start;
     private int _end;
@@ -24,6 +30,9 @@ internal sealed class SocketReader(Socket socket, int capacity, Action? onActivi
 
     /// <summary>Number of pending bytes.</summary>
     public int Count => _end - _start;
+
+    /// <summary>Whether the buffer holds <c>capacity</c> pending bytes and can take no more.</summary>
+    public bool IsFull => _buffer is not null && _start == 0 && _end == _buffer.Length && _buffer.Length >= _capacity;
 
     /// <summary>Waits until bytes are available without holding a buffer; false at end of stream.</summary>
     public async ValueTask<bool> WaitForDataAsync(CancellationToken cancellationToken)
@@ -42,31 +51,27 @@ internal sealed class SocketReader(Socket socket, int capacity, Action? onActivi
     /// <exception cref="InvalidOperationException">The buffer is full.</exception>
     public async ValueTask<int> ReadMoreAsync(CancellationToken cancellationToken)
     {
-        _buffer ??= ArrayPool<byte>.Shared.Rent(capacity);
-        if (_start > 0 && _end == _buffer.Length)
-        {
-            Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
-            _end -= _start;
-            _start = 0;
-        }
-
+        _buffer ??= ArrayPool<byte>.Shared.Rent(Math.Min(InitialSize, _capacity));
         if (_end == _buffer.Length)
         {
-            throw new InvalidOperationException("receive buffer is full");
+            MakeRoom();
         }
 
+        int free = _buffer.Length - _end;
         int n = await Socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancellationToken).ConfigureAwait(false);
         _end += n;
         if (n > 0)
         {
             onActivity?.Invoke();
+            if (n == free && _buffer.Length < Math.Min(StreamingSize, _capacity) && _start == 0)
+            {
+                // The read filled all the room there was: more is queued, so read bigger pieces from now on.
+                Grow(Math.Min(StreamingSize, _capacity));
+            }
         }
 
         return n;
     }
-
-    /// <summary>Whether the buffer has no room left for more bytes.</summary>
-    public bool IsFull => _buffer is not null && _start == 0 && _end == _buffer.Length;
 
     /// <summary>Marks <paramref name="count"/> pending bytes as consumed.</summary>
     public void Consume(int count)
@@ -97,5 +102,33 @@ internal sealed class SocketReader(Socket socket, int capacity, Action? onActivi
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = null;
         }
+    }
+
+    private void MakeRoom()
+    {
+        if (_start > 0)
+        {
+            Buffer.BlockCopy(_buffer!, _start, _buffer!, 0, _end - _start);
+            _end -= _start;
+            _start = 0;
+        }
+        else if (_buffer!.Length < _capacity)
+        {
+            Grow(Math.Min(_buffer.Length * 2, _capacity));
+        }
+        else
+        {
+            throw new InvalidOperationException("receive buffer is full");
+        }
+    }
+
+    private void Grow(int size)
+    {
+        var bigger = ArrayPool<byte>.Shared.Rent(size);
+        Buffer.BlockCopy(_buffer!, _start, bigger, 0, _end - _start);
+        _end -= _start;
+        _start = 0;
+        ArrayPool<byte>.Shared.Return(_buffer!);
+        _buffer = bigger;
     }
 }

@@ -18,10 +18,15 @@ internal sealed partial class ProxyProcess : IDisposable
 
     public string Url => $"http://127.0.0.1:{Port}";
 
-    public static async Task<ProxyProcess> StartAsync(IDictionary<string, string?> environment, params string[] extraArgs)
+    public static Task<ProxyProcess> StartAsync(IDictionary<string, string?> environment, params string[] extraArgs)
+        => StartWithLauncherAsync([], environment, extraArgs);
+
+    /// <summary>Starts the proxy through a launcher that execs it (e.g. <c>prlimit --nofile=256:256</c>).</summary>
+    public static async Task<ProxyProcess> StartWithLauncherAsync(string[] launcher, IDictionary<string, string?> environment, params string[] extraArgs)
     {
-        var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "egress-policy.dll"), "proxy", "--listen", "127.0.0.1:0" }.Concat(extraArgs))
+        var psi = new ProcessStartInfo(launcher.Length > 0 ? launcher[0] : "dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        var prefix = launcher.Length > 0 ? [.. launcher.Skip(1), "dotnet"] : Array.Empty<string>();
+        foreach (var a in prefix.Concat([Path.Combine(AppContext.BaseDirectory, "egress-policy.dll"), "proxy", "--listen", "127.0.0.1:0"]).Concat(extraArgs))
         {
             psi.ArgumentList.Add(a);
         }
