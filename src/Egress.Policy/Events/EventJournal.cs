@@ -176,15 +176,30 @@ public sealed partial class EventJournal : IDisposable
     /// <summary>Whether the file is empty or ends in a newline (the last byte, read with <c>pread</c>; the write offset is unaffected).</summary>
     private unsafe bool AtLineBoundary()
     {
-        long size = RegularFile.Native.Lseek(_fd, 0, RegularFile.Native.SEEK_END);
-        if (size <= 0)
+        for (int attempt = 0; ; attempt++)
         {
-            return true;
-        }
+            long size = RegularFile.Native.Lseek(_fd, 0, RegularFile.Native.SEEK_END);
+            if (size <= 0)
+            {
+                return true;
+            }
 
-        byte last = 0;
-        nint n = RegularFile.Native.Pread(_fd, &last, 1, size - 1);
-        return n == 1 && last == (byte)'\n';
+            byte last = 0;
+            if (RegularFile.Native.Pread(_fd, &last, 1, size - 1) == 1 && last == (byte)'\n')
+            {
+                return true;
+            }
+
+            // Another process's append can be visible in part while it is copied (the size grows a page at a
+            // time): give it a moment before calling the tail foreign. If it is still not done, the newline
+            // written first only makes a blank line, which readers skip.
+            if (attempt == 8)
+            {
+                return false;
+            }
+
+            Thread.Sleep(attempt < 4 ? 0 : 1);
+        }
     }
 
     private unsafe void WriteFully(byte[] line)
