@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using Egress.Cli.Commands;
 using Egress.Cli.Usage;
 
@@ -16,6 +17,19 @@ internal static class EgressCli
         if (parse.Errors.Count == 0 && UnknownOptions.Find(parse) is { } unknown)
         {
             return UnknownOptions.Report(parse, unknown, context.Error);
+        }
+
+        // A parse error prints the error, naming the command, and where help is — not the whole help page after it.
+        if (parse.Action is ParseErrorAction)
+        {
+            string name = parse.CommandResult.Command is RootCommand ? "egress-policy" : $"egress-policy {parse.CommandResult.Command.Name}";
+            foreach (var error in parse.Errors)
+            {
+                context.Error.WriteLine(CliText.Bounded($"{name}: {error.Message}", 300));
+            }
+
+            context.Error.WriteLine($"{name}: usage error (see {name} --help)");
+            return ExitCodes.UsageOrDenied;
         }
 
         // The commands that decide traffic say once when the default keyword allowlist is in force.

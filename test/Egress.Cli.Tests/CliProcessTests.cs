@@ -101,4 +101,34 @@ public sealed class CliProcessTests : IDisposable
         Assert.Contains("3 unreadable line(s)", run.StdOut, StringComparison.Ordinal);
         Assert.DoesNotContain("Exception", run.StdErr, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// The real executable (its own runtimeconfig, where UseSystemResourceKeys would act) prints .NET's messages,
+    /// not resource keys such as <c>IO_FileExists_Name</c> or <c>ErrorStartingProcess</c>.
+    /// </summary>
+    [Fact]
+    public async Task Process_ErrorMessages_AreTextNotResourceKeys()
+    {
+        var dir = Directory.CreateDirectory(_dir.File("garbage.lock")).FullName;
+        var env = new Dictionary<string, string?> { ["EGRESS_ALLOWLIST"] = "openai.com" };
+
+        var notFound = await ProcessRunner.RunCliAsync(["run", "--isolation", "none", "--", "/no/such/program"], env, _dir.Path);
+        var summary = await ProcessRunner.RunCliAsync(["--summary-out", dir], env, _dir.Path);
+        var badValue = await ProcessRunner.RunCliAsync(["proxy", "--header-timeout", "soon"], env, _dir.Path);
+
+        Assert.Equal(127, notFound.ExitCode);
+        Assert.Contains("cannot start '/no/such/program'", notFound.StdErr, StringComparison.Ordinal);
+        Assert.Contains("No such file or directory", notFound.StdErr, StringComparison.Ordinal);
+        Assert.Equal(1, summary.ExitCode);
+        Assert.Contains($"cannot write summary {dir}: Is a directory", summary.StdErr, StringComparison.Ordinal);
+        Assert.Equal(1, badValue.ExitCode);
+        Assert.Contains("--header-timeout", badValue.StdErr, StringComparison.Ordinal);
+        Assert.Contains("'soon' is not a number: must be more than 0 and at most 86400 seconds", badValue.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.Double", badValue.StdErr, StringComparison.Ordinal);
+        foreach (var text in new[] { notFound.StdErr, summary.StdErr, badValue.StdErr })
+        {
+            Assert.DoesNotContain("ErrorStartingProcess", text, StringComparison.Ordinal);
+            Assert.DoesNotMatch(@"\b[A-Z][A-Za-z]*_[A-Z][a-z]", text);
+        }
+    }
 }

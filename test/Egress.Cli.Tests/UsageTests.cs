@@ -111,6 +111,32 @@ public sealed class UsageTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("--header-timeout", "soon", "more than 0 and at most 86400 seconds")]
+    [InlineData("--max-connections", "many", "at least 1")]
+    [InlineData("--max-header-bytes", "1e3", "from 1024 to 1048576")]
+    public async Task ProxyFlag_NotANumber_NamesThatFlagAndItsRange_WithoutTheHelpPage(string flag, string value, string range)
+    {
+        var run = await _cli.RunAsync(Allow, "proxy", flag, value);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal(
+            $"egress-policy proxy: {flag} '{value}' is not a number: must be {range}\negress-policy proxy: usage error (see egress-policy proxy --help)",
+            run.Error.Trim().ReplaceLineEndings("\n"));
+        Assert.Empty(run.Out);
+    }
+
+    [Fact]
+    public async Task MissingArgument_NamesTheCommand_WithoutTheHelpPage()
+    {
+        var run = await _cli.RunAsync(Allow, "check");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.StartsWith("egress-policy check: ", run.Error, StringComparison.Ordinal);
+        Assert.Contains("egress-policy check: usage error (see egress-policy check --help)", run.Error, StringComparison.Ordinal);
+        Assert.Empty(run.Out);
+    }
+
     [Fact]
     public async Task ProxyFlags_SeveralOutOfRange_EachIsNamed()
     {

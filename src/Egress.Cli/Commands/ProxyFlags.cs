@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using Egress.Proxy;
 
@@ -16,16 +17,18 @@ internal sealed class ProxyFlags
     /// <summary>Largest accepted timeout, in seconds (one day).</summary>
     public const double MaxSeconds = 86400;
 
+    private const string SecondsRange = "more than 0 and at most 86400 seconds";
+
     // The defaults are shown once, by System.CommandLine's "[default: …]"; the descriptions do not repeat them.
-    public Option<int> MaxConnections { get; } = new("--max-connections") { Description = "Most simultaneous client connections, at least 1; more get 503.", DefaultValueFactory = _ => ProxyDefaults.MaxConnections, HelpName = "N" };
+    public Option<int> MaxConnections { get; } = Count("--max-connections", "Most simultaneous client connections, at least 1; more get 503.", ProxyDefaults.MaxConnections, "N", "at least 1");
 
-    public Option<int> MaxHeaderBytes { get; } = new("--max-header-bytes") { Description = $"Largest request head, {MinHeaderBytes} to {MaxHeaderBytesLimit}; larger gets 431.", DefaultValueFactory = _ => ProxyDefaults.MaxHeaderBytes, HelpName = "BYTES" };
+    public Option<int> MaxHeaderBytes { get; } = Count("--max-header-bytes", $"Largest request head, {MinHeaderBytes} to {MaxHeaderBytesLimit}; larger gets 431.", ProxyDefaults.MaxHeaderBytes, "BYTES", $"from {MinHeaderBytes} to {MaxHeaderBytesLimit}");
 
-    public Option<double> HeaderTimeout { get; } = new("--header-timeout") { Description = "Seconds (more than 0, at most 86400) a client has to send a request head; slower gets 408.", DefaultValueFactory = _ => ProxyDefaults.HeaderTimeout.TotalSeconds, HelpName = "SECONDS" };
+    public Option<double> HeaderTimeout { get; } = Seconds("--header-timeout", "Seconds (more than 0, at most 86400) a client has to send a request head; slower gets 408.", ProxyDefaults.HeaderTimeout);
 
-    public Option<double> IdleTimeout { get; } = new("--idle-timeout") { Description = "Seconds (more than 0, at most 86400) without traffic before a tunnel or idle connection is closed.", DefaultValueFactory = _ => ProxyDefaults.IdleTimeout.TotalSeconds, HelpName = "SECONDS" };
+    public Option<double> IdleTimeout { get; } = Seconds("--idle-timeout", "Seconds (more than 0, at most 86400) without traffic before a tunnel or idle connection is closed.", ProxyDefaults.IdleTimeout);
 
-    public Option<double> ConnectTimeout { get; } = new("--connect-timeout") { Description = "Seconds (more than 0, at most 86400) for resolving and connecting to a destination; slower gets 504.", DefaultValueFactory = _ => ProxyDefaults.ConnectTimeout.TotalSeconds, HelpName = "SECONDS" };
+    public Option<double> ConnectTimeout { get; } = Seconds("--connect-timeout", "Seconds (more than 0, at most 86400) for resolving and connecting to a destination; slower gets 504.", ProxyDefaults.ConnectTimeout);
 
     public void AddTo(Command command)
     {
@@ -83,10 +86,45 @@ internal sealed class ProxyFlags
         // NaN fails both comparisons, so it is out of range too.
         if (!(seconds > 0 && seconds <= MaxSeconds))
         {
-            problems.Add(OutOfRange(option.Name, seconds.ToString(CultureInfo.InvariantCulture), $"more than 0 and at most {MaxSeconds.ToString(CultureInfo.InvariantCulture)} seconds"));
+            problems.Add(OutOfRange(option.Name, seconds.ToString(CultureInfo.InvariantCulture), SecondsRange));
         }
     }
 
     private static string OutOfRange(string flag, string value, string range)
         => $"egress-policy: {flag} {CliText.Bounded(value, 32)} is out of range: must be {range}";
+
+    // Own parsers, so a value that is not a number is named with the flag and its range, not as "System.Double".
+    private static Option<int> Count(string flag, string description, int fallback, string helpName, string range) => new(flag)
+    {
+        Description = description,
+        DefaultValueFactory = _ => fallback,
+        HelpName = helpName,
+        CustomParser = r => Parse(r, flag, fallback, range, static t => int.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int v) ? v : null),
+    };
+
+    private static Option<double> Seconds(string flag, string description, TimeSpan fallback) => new(flag)
+    {
+        Description = description,
+        DefaultValueFactory = _ => fallback.TotalSeconds,
+        HelpName = "SECONDS",
+        CustomParser = r => Parse(r, flag, fallback.TotalSeconds, SecondsRange, static t => double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v : null),
+    };
+
+    private static T Parse<T>(ArgumentResult result, string flag, T fallback, string range, Func<string, T?> parse)
+        where T : struct
+    {
+        if (result.Tokens.Count == 0)
+        {
+            return fallback;
+        }
+
+        string text = result.Tokens[^1].Value;
+        if (parse(text) is { } value)
+        {
+            return value;
+        }
+
+        result.AddError($"{flag} '{CliText.Bounded(text, 32)}' is not a number: must be {range}");
+        return fallback;
+    }
 }

@@ -47,6 +47,13 @@ public sealed class DocTests
         {
             File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
+        // The repository's top-level folders (not files: a block writes its own policy_allowlist.lock) are linked
+        // in, so a block may call a script such as eng/fuzz.sh.
+        foreach (var entry in new DirectoryInfo(RepoRoot).EnumerateDirectories().Where(e => !e.Name.StartsWith('.')))
+        {
+            File.CreateSymbolicLink(Path.Combine(work, entry.Name), entry.FullName);
+        }
+
         var env = new Dictionary<string, string?> { ["PATH"] = bin + ":" + Environment.GetEnvironmentVariable("PATH") };
 
         // One stream, as a terminal shows it: stderr lines stay where they were printed.
