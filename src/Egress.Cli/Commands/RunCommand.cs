@@ -169,6 +169,9 @@ internal static class RunCommand
 
         using (isolated)
         {
+            // DNS answered by the policy, dropped UDP recorded (docs/isolation.md, "DNS" and "UDP").
+            await using var resolver = Egress.Isolation.Dns.NamespaceResolver.Start(policy, isolated.Listeners);
+            transparent.AddressNames = resolver.NameOf;
             await using var gateway = new IsolationGateway(server, transparent, isolated.Listeners);
             int code = await WaitWithSignalsAsync(
                 isolated.WaitForExitAsync(),

@@ -166,7 +166,7 @@ public sealed partial class EventJournal : IDisposable
                         continue;
                     }
 
-                    throw new IOException($"cannot append to event journal {Path} (EGRESS_EVENTS_FILE): errno {errno}");
+                    throw new IOException($"cannot append to event journal {Path} (EGRESS_EVENTS_FILE): {Marshal.GetPInvokeErrorMessage(errno)}");
                 }
 
                 offset += (int)written;

@@ -69,7 +69,7 @@ public static class LockFile
         var info = new FileInfo(path);
         if (!info.Exists)
         {
-            throw new FileNotFoundException($"lock file {path} does not exist", path);
+            throw new FileNotFoundException($"lock file {path} {(Directory.Exists(path) ? "is a directory" : "does not exist")}", path);
         }
 
         if (info.Length > MaxBytes)

@@ -51,7 +51,7 @@ public static class PolicyLearner
     {
         if (!File.Exists(path))
         {
-            throw new FileNotFoundException($"no such file: {path}", path);
+            throw new FileNotFoundException($"{path}: {(Directory.Exists(path) ? "is a directory" : "no such file")}", path);
         }
 
         if (!path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) && TryReadSummary(path) is { } summary)
