@@ -66,8 +66,9 @@ public sealed class EgressProxyServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops accepting, closes idle connections, lets running exchanges finish for up to
-    /// <see cref="ProxyOptions.ShutdownGrace"/>, then cuts the rest.
+    /// Stops accepting, closes idle connections, lets running exchanges and tunnels finish for up to
+    /// <see cref="ProxyOptions.ShutdownGrace"/>, then cuts the rest. Never throws for connections that
+    /// will not end: they are abandoned after a further 5 seconds.
     /// </summary>
     public async Task StopAsync()
     {
@@ -99,7 +100,14 @@ public sealed class EgressProxyServer : IAsyncDisposable
                 connection.Abort();
             }
 
-            await all.WaitAsync(TimeSpan.FromSeconds(5), _time).ConfigureAwait(false);
+            try
+            {
+                await all.WaitAsync(TimeSpan.FromSeconds(5), _time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Connections that did not end even after being cut are abandoned; stopping still completes.
+            }
         }
 
         if (_acceptLoop is not null)

@@ -12,8 +12,10 @@ namespace Egress.Proxy.Forwarding;
 /// (special-purpose ranges need an explicit token), and only a checked address is connected to. Exactly one
 /// event is recorded per request, carrying the address dialled.
 /// </summary>
-internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions options, string source = UpstreamConnector.Source)
+internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions options, string source = UpstreamConnector.Source, ProxyInstruments? metrics = null)
 {
+    private readonly ProxyInstruments _metrics = metrics ?? ProxyMetrics.Default;
+
     /// <summary>Event source of proxy decisions.</summary>
     public const string Source = EgressSources.Proxy;
 
@@ -23,6 +25,9 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
     /// <summary>The policy deciding (the CONNECT server-name check decides through it too).</summary>
     public EgressPolicy Policy => policy;
 
+    /// <summary>Who decisions are recorded for (the source), as the server-name check records them too.</summary>
+    public DecisionContext Context => ProxyContext;
+
     /// <summary>Records the decision for a request that reused a connection to the same destination.</summary>
     public void RecordReuse(in EgressDecision decision, string kind) => RecordReuse(decision, kind, ProxyContext);
 
@@ -30,7 +35,7 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
     public void RecordReuse(in EgressDecision decision, string kind, in DecisionContext context)
     {
         policy.Record(decision, context);
-        ProxyMetrics.Request(kind, decision.Allowed);
+        _metrics.Request(kind, decision.Allowed);
     }
 
     /// <summary>Decides and, when allowed, connects.</summary>
@@ -87,7 +92,7 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
             {
                 await socket.ConnectAsync(new IPEndPoint(address, destination.Port), timeout.Token).ConfigureAwait(false);
                 connection.Record(decision);
-                ProxyMetrics.Request(kind, true);
+                _metrics.Request(kind, true);
                 return new UpstreamResult { Socket = socket, Decision = decision };
             }
             catch (Exception ex) when (ex is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
@@ -111,17 +116,17 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
     public UpstreamResult Invalid(string rawTarget, string kind, in DecisionContext context)
     {
         var decision = policy.Evaluate(rawTarget, context);
-        ProxyMetrics.Request(kind, decision.Allowed);
+        _metrics.Request(kind, decision.Allowed);
         var response = decision.Allowed
             ? ProxyResponses.Error(400, decision.Reason)
             : ProxyResponses.Denied(EgressPolicyHostOrRaw(decision, rawTarget), decision.Port, decision.Reason, string.Empty);
         return new UpstreamResult { Decision = decision, Response = response };
     }
 
-    private static UpstreamResult Deny(ConnectionDecision connection, in EgressDecision decision, string kind)
+    private UpstreamResult Deny(ConnectionDecision connection, in EgressDecision decision, string kind)
     {
         connection.Record(decision);
-        ProxyMetrics.Request(kind, false);
+        _metrics.Request(kind, false);
         var destination = connection.Destination;
         string suggestion = decision.Outcome == EgressOutcome.SpecialPurposeAddress && !destination.IsIPAddress
             ? "=" + destination.Host
@@ -133,10 +138,10 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
         };
     }
 
-    private static UpstreamResult Fail(ConnectionDecision connection, in EgressDecision decision, string kind, int status, string message)
+    private UpstreamResult Fail(ConnectionDecision connection, in EgressDecision decision, string kind, int status, string message)
     {
         connection.Record(decision);
-        ProxyMetrics.Request(kind, decision.Allowed);
+        _metrics.Request(kind, decision.Allowed);
         return new UpstreamResult { Decision = decision, Response = ProxyResponses.Error(status, message) };
     }
 
