@@ -29,13 +29,20 @@ public sealed record AgentListener(string Name, SocketType Type, IPEndPoint Bind
         ipv6
             ? [new(Relay, SocketType.Stream, new IPEndPoint(IPAddress.Loopback, 0)),
                new(Transparent, SocketType.Stream, new IPEndPoint(IPAddress.Loopback, 0)),
-               new(Transparent6, SocketType.Stream, new IPEndPoint(IPAddress.IPv6Loopback, 0))]
+               new(Transparent6, SocketType.Stream, new IPEndPoint(IPAddress.IPv6Loopback, 0)),
+               .. Dns.NamespaceResolver.Listeners(ipv6)]
             : [new(Relay, SocketType.Stream, new IPEndPoint(IPAddress.Loopback, 0)),
-               new(Transparent, SocketType.Stream, new IPEndPoint(IPAddress.Loopback, 0))];
+               new(Transparent, SocketType.Stream, new IPEndPoint(IPAddress.Loopback, 0)),
+               .. Dns.NamespaceResolver.Listeners(ipv6)];
 
-    /// <summary>Creates, binds and (for streams) listens.</summary>
+    /// <summary>Creates, binds and (for streams) listens; <see cref="SocketType.Raw"/> is the NFLOG netlink socket of the UDP recorder.</summary>
     public Socket Open()
     {
+        if (Type == SocketType.Raw)
+        {
+            return Udp.NflogSocket.Open();
+        }
+
         var protocol = Type == SocketType.Stream ? ProtocolType.Tcp : ProtocolType.Udp;
         var socket = new Socket(Bind.AddressFamily, Type, protocol);
         try

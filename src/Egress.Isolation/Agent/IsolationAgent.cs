@@ -89,10 +89,14 @@ public static class IsolationAgent
             {
                 var socket = spec.Open();
                 sockets.Add(socket);
-                ports[spec.Name] = ((IPEndPoint)socket.LocalEndPoint!).Port;
+                if (socket.LocalEndPoint is IPEndPoint bound)
+                {
+                    ports[spec.Name] = bound.Port;
+                }
             }
 
             NamespaceNetwork.Redirect(ports);
+            Dns.NamespaceResolver.MountResolverFiles();
             ReadOnlyMounts.Apply(args.ReadOnlyPaths);
             int[] fds = sockets.Select(s => (int)s.SafeHandle.DangerousGetHandle()).ToArray();
             control.Send("listeners " + string.Join(' ', specs.Select(s => s.Name)), fds);

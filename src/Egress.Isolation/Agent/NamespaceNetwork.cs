@@ -27,6 +27,7 @@ internal static class NamespaceNetwork
     {
         var sb = new StringBuilder();
         sb.Append("link set lo up\n");
+        sb.Append(Dns.NamespaceResolver.LoopbackAddresses(ipv6));
         sb.Append("route add default via 127.0.0.1 dev lo src 127.0.0.1\n");
         if (ipv6)
         {
@@ -51,6 +52,7 @@ internal static class NamespaceNetwork
         sb.Append("  chain redirect_out {\n");
         sb.Append("    type nat hook output priority -100; policy accept;\n");
         sb.Append(ic, $"    ip daddr 127.0.0.1 tcp dport {{ {own} }} accept\n");
+        sb.Append(Udp.UdpRules.RedirectRules(ports.ContainsKey(AgentListener.Transparent6)));
         sb.Append(ic, $"    meta nfproto ipv4 meta l4proto tcp redirect to :{ports[AgentListener.Transparent]}\n");
         if (ports.TryGetValue(AgentListener.Transparent6, out int p6))
         {
@@ -59,6 +61,7 @@ internal static class NamespaceNetwork
         }
 
         sb.Append("  }\n");
+        sb.Append(Udp.UdpRules.FilterChain());
         sb.Append("  chain filter_out {\n");
         sb.Append("    type filter hook output priority 0; policy accept;\n");
         sb.Append("    meta l4proto { icmp, ipv6-icmp } drop\n");

@@ -48,6 +48,9 @@ public sealed class DnsResponder
         _tokenPorts = [.. policy.Matcher.Tokens.Where(t => t.Port != 0).Select(t => t.Port).Distinct().Order()];
     }
 
+    /// <summary>The policy deciding the names.</summary>
+    public EgressPolicy Policy => _policy;
+
     /// <summary>The names answered and their synthetic addresses (shared with the transparent path).</summary>
     public SyntheticAddressMap Map { get; }
 

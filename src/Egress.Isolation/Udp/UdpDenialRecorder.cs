@@ -55,16 +55,20 @@ public sealed class UdpDenialRecorder : IAsyncDisposable
     public void Start() => _loop ??= Task.Run(() => ReadAsync(_stop.Token));
 
     /// <summary>
-    /// Reads what the kernel has queued already (the command has exited: its last datagrams are in the socket)
-    /// within <paramref name="timeout"/>, then stops.
+    /// Lets the reader take what the kernel has queued already (the command has exited: its last datagrams are
+    /// in the socket): waits until no datagram arrived for 50 ms, at most <paramref name="timeout"/>. (A netlink
+    /// socket has no FIONREAD, so "nothing queued" is seen as "nothing new".)
     /// </summary>
     public async Task DrainAsync(TimeSpan timeout)
     {
         var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-        while (_socket.Available > 0 && Environment.TickCount64 < deadline)
+        long seen;
+        do
         {
-            await Task.Delay(10).ConfigureAwait(false);
+            seen = Dropped;
+            await Task.Delay(50).ConfigureAwait(false);
         }
+        while (Dropped != seen && Environment.TickCount64 < deadline);
     }
 
     /// <inheritdoc />
