@@ -22,8 +22,11 @@ public sealed class EgressPolicy : IDisposable
     private static readonly Lock SharedGate = new();
     private static EgressPolicy? s_shared;
 
-    private EgressPolicy(EgressOptions options, EgressEventRecorder recorder)
+    private readonly bool _ownsEvents;
+
+    private EgressPolicy(EgressOptions options, EgressEventRecorder recorder, bool ownsEvents = true)
     {
+        _ownsEvents = ownsEvents;
         Options = options;
         var tokens = new List<EgressToken>();
         var errors = ImmutableArray.CreateBuilder<TokenError>();
@@ -88,12 +91,35 @@ public sealed class EgressPolicy : IDisposable
     /// <param name="options">Configuration.</param>
     /// <param name="log">Where log lines go (stderr when null).</param>
     /// <param name="time">Clock for event timestamps.</param>
-    public static EgressPolicy Create(EgressOptions options, TextWriter? log = null, TimeProvider? time = null)
+    public static EgressPolicy Create(EgressOptions options, TextWriter? log = null, TimeProvider? time = null) =>
+        Create(options, log, time, Telemetry.EgressMetrics.Shared, sinks: null);
+
+    /// <summary>
+    /// Builds a policy from <paramref name="options"/> whose events go to the standard sinks (ring, log, journal),
+    /// then <paramref name="metrics"/>, then <paramref name="sinks"/>.
+    /// </summary>
+    /// <param name="options">Configuration.</param>
+    /// <param name="log">Where log lines go (stderr when null).</param>
+    /// <param name="time">Clock for event timestamps.</param>
+    /// <param name="metrics">Instruments to count decisions on (one created through <c>IMeterFactory</c> under DI), or null for none.</param>
+    /// <param name="sinks">Further sinks, or null.</param>
+    public static EgressPolicy Create(EgressOptions options, TextWriter? log, TimeProvider? time, Telemetry.EgressMetrics? metrics, IEnumerable<EgressEventSink>? sinks)
     {
         ArgumentNullException.ThrowIfNull(options);
         var writer = new EventLogWriter(log ?? Console.Error, options.LogLevel, options.LogFormat);
-        var journal = options.EventsFile is { } path ? new EventJournal(path) : null;
-        var policy = new EgressPolicy(options, new EgressEventRecorder(options.RecentEvents, writer, journal, time));
+        var all = new List<EgressEventSink> { new RecentEventsRing(options.RecentEvents), writer };
+        if (options.EventsFile is { } path)
+        {
+            all.Add(new JournalSink(new EventJournal(path, options.JournalIntegrity), writer));
+        }
+
+        if (metrics is not null)
+        {
+            all.Add(metrics);
+        }
+
+        all.AddRange(sinks ?? []);
+        var policy = new EgressPolicy(options, new EgressEventRecorder(all, time));
         foreach (var warning in options.Warnings)
         {
             writer.Warn(warning.ToString());
@@ -308,7 +334,19 @@ public sealed class EgressPolicy : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => Events.Dispose();
+    public void Dispose()
+    {
+        if (_ownsEvents)
+        {
+            Events.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The same configuration and event recorder (counters, ring, journal and metrics carry on) with another
+    /// allowlist: what a gateway reload swaps in. Disposing the result leaves the recorder to this policy.
+    /// </summary>
+    public EgressPolicy WithAllowlist(ImmutableArray<string> allowlist) => new(Options with { Allowlist = allowlist }, Events, ownsEvents: false);
 
     /// <summary>The one place a non-allowed decision is built: denied, or in audit mode let through as a would-be denial.</summary>
     private EgressDecision Deny(EgressOutcome outcome, string reason, string? host, int port) => Options.Enforce

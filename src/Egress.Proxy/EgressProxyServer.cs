@@ -18,6 +18,7 @@ public sealed class EgressProxyServer : IAsyncDisposable
     private readonly ProxyOptions _options;
     private readonly TimeProvider _time;
     private readonly UpstreamConnector _connector;
+    private readonly Gateway.PolicyHolder _policies;
     private readonly ConcurrentDictionary<long, ProxyConnection> _connections = new();
     private readonly Socket _listener;
     private ITimer? _sweep;
@@ -31,17 +32,26 @@ public sealed class EgressProxyServer : IAsyncDisposable
     /// <param name="options">Listen address and limits.</param>
     /// <param name="time">Clock for timeouts.</param>
     public EgressProxyServer(EgressPolicy policy, ProxyOptions? options = null, TimeProvider? time = null)
+        : this(new Gateway.PolicyHolder(policy ?? throw new ArgumentNullException(nameof(policy)), "-"), options, time)
     {
-        ArgumentNullException.ThrowIfNull(policy);
+    }
+
+    /// <summary>Creates a server enforcing whatever <paramref name="policies"/> holds now (a reloading gateway swaps it).</summary>
+    /// <param name="policies">The policy holder; each request is decided under the policy current when it arrives.</param>
+    /// <param name="options">Listen address and limits.</param>
+    /// <param name="time">Clock for timeouts.</param>
+    public EgressProxyServer(Gateway.PolicyHolder policies, ProxyOptions? options = null, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(policies);
         _options = options ?? new ProxyOptions();
         _time = time ?? TimeProvider.System;
-        Policy = policy;
-        _connector = new UpstreamConnector(policy, _options);
+        _policies = policies;
+        _connector = new UpstreamConnector(() => policies.Policy, _options, UpstreamConnector.Source, () => policies.Current.Generation);
         _listener = new Socket(_options.Listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
     }
 
-    /// <summary>The policy enforced.</summary>
-    public EgressPolicy Policy { get; }
+    /// <summary>The policy enforced now.</summary>
+    public EgressPolicy Policy => _policies.Policy;
 
     /// <summary>The bound address (with the real port when 0 was asked for); null before <see cref="Start"/>.</summary>
     public IPEndPoint? LocalEndPoint => _listener.IsBound ? (IPEndPoint?)_listener.LocalEndPoint : null;
@@ -66,8 +76,9 @@ public sealed class EgressProxyServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops accepting, closes idle connections, lets running exchanges finish for up to
-    /// <see cref="ProxyOptions.ShutdownGrace"/>, then cuts the rest.
+    /// Stops accepting, closes idle connections, lets running exchanges and tunnels finish for up to
+    /// <see cref="ProxyOptions.ShutdownGrace"/>, then cuts the rest. Never throws for connections that
+    /// will not end: they are abandoned after a further 5 seconds.
     /// </summary>
     public async Task StopAsync()
     {
@@ -99,7 +110,14 @@ public sealed class EgressProxyServer : IAsyncDisposable
                 connection.Abort();
             }
 
-            await all.WaitAsync(TimeSpan.FromSeconds(5), _time).ConfigureAwait(false);
+            try
+            {
+                await all.WaitAsync(TimeSpan.FromSeconds(5), _time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Connections that did not end even after being cut are abandoned; stopping still completes.
+            }
         }
 
         if (_acceptLoop is not null)

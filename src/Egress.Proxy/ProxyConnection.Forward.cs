@@ -34,7 +34,7 @@ internal sealed partial class ProxyConnection
 
         var (requestFraming, requestLength) = MessageFraming.Request(head);
         bool hasBody = requestFraming != BodyFraming.None;
-        string key = destination.ToString();
+        string key = $"{destination}#{_connector.Generation}"; // a reload re-decides a kept-alive upstream
         for (int attempt = 0; ; attempt++)
         {
             bool reused = _upstream is not null && _upstreamKey == key;

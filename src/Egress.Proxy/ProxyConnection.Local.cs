@@ -24,7 +24,7 @@ internal sealed partial class ProxyConnection
         byte[] response;
         if (path == ProxyDefaults.HealthPath)
         {
-            response = ProxyResponses.Build(200, "text/plain; charset=utf-8", "ok\n", !keepAlive);
+            response = ProxyResponses.Build(200, "text/plain; charset=utf-8", _options.HealthDetail?.Invoke() is { } detail ? $"ok {detail}\n" : "ok\n", !keepAlive);
         }
         else if (_options.LocalEndpoint?.Invoke(path) is { } local)
         {

@@ -38,6 +38,12 @@ public sealed record ProxyOptions
     /// </summary>
     public Func<string, (string ContentType, string Body)?>? LocalEndpoint { get; init; }
 
+    /// <summary>Text appended to the <c>/healthz</c> answer (<c>ok sha256=…</c>): the gateway names the policy it enforces.</summary>
+    public Func<string?>? HealthDetail { get; init; }
+
+    /// <summary>Chain every allowed connection through this upstream proxy (after deciding), or connect directly when null.</summary>
+    public Gateway.UpstreamProxy? UpstreamProxy { get; init; }
+
     /// <summary>Parses <c>host:port</c>, <c>[v6]:port</c> or a bare port (loopback) into an endpoint.</summary>
     public static bool TryParseListen(string? text, out IPEndPoint? endPoint)
     {

@@ -49,7 +49,8 @@ public sealed class UsageTests : IDisposable
     [Fact]
     public async Task Run_DashArgumentsAfterDoubleDash_ReachTheCommand()
     {
-        var run = await _cli.RunAsync(Allow, "run", "--json", "--", "sh", "-c", "exit 3", "--frob");
+        // In-process the isolation agent would be the test host, so without namespaces (CliProcessTests run them).
+        var run = await _cli.RunAsync(Allow, "run", "--isolation", "none", "--json", "--", "sh", "-c", "exit 3", "--frob");
 
         Assert.Equal(3, run.ExitCode);
         Assert.DoesNotContain("unknown option", run.Error, StringComparison.Ordinal);
@@ -182,7 +183,7 @@ public sealed class UsageTests : IDisposable
     [Fact]
     public async Task Run_AllowlistUnset_SaysSoToo()
     {
-        var run = await _cli.RunAsync([], "run", "--", "true");
+        var run = await _cli.RunAsync([], "run", "--isolation", "none", "--", "true");
 
         Assert.Equal(0, run.ExitCode);
         Assert.Contains(CliText.DefaultAllowlistNotice, run.Error, StringComparison.Ordinal);

@@ -12,16 +12,23 @@ internal static class ProxyCommand
     {
         var listen = new Option<string>("--listen") { Description = $"Address to listen on, host:port or [v6]:port (default {ProxyDefaults.Listen}; port 0 picks one).", DefaultValueFactory = _ => ProxyDefaults.Listen, HelpName = "ADDR:PORT" };
         var flags = new ProxyFlags();
-        var command = new Command("proxy", "Serve the egress proxy (HTTP/1.1 CONNECT and absolute-form http://) enforcing the policy; GET /healthz answers ok. Stops on SIGTERM or Ctrl-C.")
+        var upstream = new Option<string?>("--upstream-proxy") { Description = "Chain allowed connections through this http://host:port proxy: the gateway decides first, then tunnels to the checked address.", HelpName = "URL" };
+        var policyFile = new Option<string?>("--policy-file") { Description = "Enforce this lock-format file instead of EGRESS_ALLOWLIST; reloaded on SIGHUP and when it changes (a file that fails the verify rules is rejected, the running policy stays); a bad file at start-up exits 2.", HelpName = "PATH" };
+        var command = new Command("proxy", "Serve the egress proxy (HTTP/1.1 CONNECT and absolute-form http://) enforcing the policy; GET /healthz answers ok. On SIGTERM or Ctrl-C it stops accepting, lets open exchanges and tunnels finish for 5 seconds, closes the rest and exits 0; SIGHUP reloads --policy-file (without one there is nothing to reload).")
         {
             listen,
+            policyFile,
+            upstream,
         };
         flags.AddTo(command);
-        command.SetAction((parse, ct) => RunAsync(context, parse, parse.GetValue(listen)!, flags, ct));
+        // A synchronous action on purpose: System.CommandLine gives asynchronous actions only
+        // ProcessTerminationTimeout (2 s) after SIGTERM before it exits 143, shorter than the drain. The proxy
+        // handles its own signals below and blocks this thread while the server runs on the thread pool.
+        command.SetAction(parse => RunAsync(context, parse, parse.GetValue(listen)!, flags, parse.GetValue(policyFile), parse.GetValue(upstream)).GetAwaiter().GetResult());
         return command;
     }
 
-    private static async Task<int> RunAsync(CliContext ctx, ParseResult parse, string listenText, ProxyFlags flags, CancellationToken ct)
+    private static async Task<int> RunAsync(CliContext ctx, ParseResult parse, string listenText, ProxyFlags flags, string? policyFile, string? upstreamProxy)
     {
         if (!ProxyOptions.TryParseListen(listenText, out var endPoint))
         {
@@ -35,8 +42,28 @@ internal static class ProxyCommand
             return ExitCodes.UsageOrDenied;
         }
 
-        using var policy = ctx.CreatePolicy();
-        await using var server = new EgressProxyServer(policy, options);
+        Egress.Proxy.Gateway.UpstreamProxy? chained = null;
+        if (upstreamProxy is not null && !Egress.Proxy.Gateway.UpstreamProxy.TryParse(upstreamProxy, out chained, out var upstreamError))
+        {
+            ctx.Error.WriteLine(CliText.Bounded($"egress-policy: --upstream-proxy {upstreamError}"));
+            return ExitCodes.UsageOrDenied;
+        }
+
+        options = options with { UpstreamProxy = chained };
+
+        // Gateway (src/Egress.Proxy/Gateway): a policy file that fails the verify rules at start-up fails closed.
+        string? file = policyFile is null ? null : ctx.FullPath(policyFile);
+        System.Collections.Immutable.ImmutableArray<string> fileTokens = [];
+        string? sha = null;
+        if (file is not null && !Egress.Proxy.Gateway.PolicyFile.TryLoad(file, out fileTokens, out sha, out var fileError))
+        {
+            ctx.Error.WriteLine(CliText.Clean($"egress-policy: --policy-file: {fileError}; not serving"));
+            return ExitCodes.Validation;
+        }
+
+        using var policy = ctx.CreatePolicy(file is null ? null : ctx.ReadOptions() with { Allowlist = fileTokens });
+        using var gateway = new Egress.Proxy.Gateway.GatewayHost(policy, file, sha, ctx.Error);
+        await using var server = new EgressProxyServer(gateway.Policies, options with { HealthDetail = gateway.HealthDetail });
         try
         {
             server.Start();
@@ -56,13 +83,14 @@ internal static class ProxyCommand
 
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        await using var cancelled = ct.Register(() => stop.TrySetResult());
         string mode = policy.Options.Enforce ? "enforcing" : "audit mode (nothing blocked)";
         ctx.Out.WriteLine($"egress-policy proxy listening on http://{server.LocalEndPoint}, {mode}, allowlist: {string.Join(',', policy.Options.Allowlist)}");
         ctx.Out.Flush();
         await stop.Task.ConfigureAwait(false);
-        ctx.Error.WriteLine("egress-policy proxy: shutting down");
+        ctx.Error.WriteLine($"egress-policy proxy: shutting down; {server.ActiveConnections} open connection(s) get {options.ShutdownGrace.TotalSeconds:0.#} s to finish");
+        ctx.Error.Flush();
         await server.StopAsync().ConfigureAwait(false);
+        ctx.Error.WriteLine("egress-policy proxy: stopped");
         return ExitCodes.Success;
     }
 }

@@ -63,7 +63,7 @@ internal static partial class CommandHelp
         RootCommand => [.. Policy, .. Lock, .. Audit, .. Ci, .. Metrics],
         { Name: "check" } => [.. Policy, .. Audit],
         { Name: "proxy" } => [.. Policy, .. Audit],
-        { Name: "run" } => [.. Policy, .. Audit, .. Lock, .. Ci],
+        { Name: "run" } => [.. Policy, (EgressEnvironment.Isolation, "netns (default) or none, as --isolation; the flag wins."), .. Audit, .. Lock, .. Ci],
         { Name: "lock" or "export" } => [Policy[0], .. Lock],
         { Name: "verify-versions" } => [Ci[0], Ci[^1], (EgressEnvironment.GitHubStepSummary, "file the Markdown report is appended to under GitHub Actions."), .. Metrics],
         _ => [.. Policy],

@@ -12,8 +12,16 @@ namespace Egress.Proxy.Forwarding;
 /// (special-purpose ranges need an explicit token), and only a checked address is connected to. Exactly one
 /// event is recorded per request, carrying the address dialled.
 /// </summary>
-internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions options, string source = UpstreamConnector.Source)
+internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyOptions options, string source = UpstreamConnector.Source, Func<long>? generation = null, ProxyInstruments? metrics = null)
 {
+    private readonly ProxyInstruments _metrics = metrics ?? ProxyMetrics.Default;
+
+    /// <summary>A connector deciding through one fixed policy.</summary>
+    public UpstreamConnector(EgressPolicy policy, ProxyOptions options, string source = UpstreamConnector.Source, ProxyInstruments? metrics = null)
+        : this(() => policy, options, source, null, metrics)
+    {
+    }
+
     /// <summary>Event source of proxy decisions.</summary>
     public const string Source = EgressSources.Proxy;
 
@@ -21,7 +29,13 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
     private readonly DecisionContext ProxyContext = new(source);
 
     /// <summary>The policy deciding (the CONNECT server-name check decides through it too).</summary>
-    public EgressPolicy Policy => policy;
+    public EgressPolicy Policy => currentPolicy();
+
+    /// <summary>Changes when a reload swaps the policy (Gateway/): a kept-alive upstream decided under an older policy is decided again.</summary>
+    public long Generation => generation?.Invoke() ?? 0;
+
+    /// <summary>Who decisions are recorded for (the source), as the server-name check records them too.</summary>
+    public DecisionContext Context => ProxyContext;
 
     /// <summary>Records the decision for a request that reused a connection to the same destination.</summary>
     public void RecordReuse(in EgressDecision decision, string kind) => RecordReuse(decision, kind, ProxyContext);
@@ -29,8 +43,8 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
     /// <summary>Records the decision for a request that reused a connection to the same destination.</summary>
     public void RecordReuse(in EgressDecision decision, string kind, in DecisionContext context)
     {
-        policy.Record(decision, context);
-        ProxyMetrics.Request(kind, decision.Allowed);
+        Policy.Record(decision, context);
+        _metrics.Request(kind, decision.Allowed);
     }
 
     /// <summary>Decides and, when allowed, connects.</summary>
@@ -40,7 +54,7 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
     /// <summary>Decides and, when allowed, connects; <paramref name="context"/> names the client where known.</summary>
     public async Task<UpstreamResult> ConnectAsync(Destination destination, string kind, DecisionContext context, CancellationToken cancellationToken)
     {
-        var connection = policy.BeginConnection(destination, context);
+        var connection = Policy.BeginConnection(destination, context);
         var hostDecision = connection.Host;
         if (!hostDecision.Allowed)
         {
@@ -82,12 +96,16 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
         foreach (var decision in candidates)
         {
             var address = decision.Address!;
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            // With --upstream-proxy (Gateway/UpstreamProxy): a tunnel through it to the checked address, never the name.
+            var upstreamProxy = options.UpstreamProxy;
+            var socket = upstreamProxy is null ? new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true } : Gateway.UpstreamProxy.CreateSocket();
             try
             {
-                await socket.ConnectAsync(new IPEndPoint(address, destination.Port), timeout.Token).ConfigureAwait(false);
+                await (upstreamProxy is null
+                    ? socket.ConnectAsync(new IPEndPoint(address, destination.Port), timeout.Token).AsTask()
+                    : upstreamProxy.ConnectAsync(socket, new IPEndPoint(address, destination.Port), timeout.Token)).ConfigureAwait(false);
                 connection.Record(decision);
-                ProxyMetrics.Request(kind, true);
+                _metrics.Request(kind, true);
                 return new UpstreamResult { Socket = socket, Decision = decision };
             }
             catch (Exception ex) when (ex is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
@@ -110,18 +128,18 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
     /// <summary>Records a decision that could not be parsed (invalid destination) and builds the response.</summary>
     public UpstreamResult Invalid(string rawTarget, string kind, in DecisionContext context)
     {
-        var decision = policy.Evaluate(rawTarget, context);
-        ProxyMetrics.Request(kind, decision.Allowed);
+        var decision = Policy.Evaluate(rawTarget, context);
+        _metrics.Request(kind, decision.Allowed);
         var response = decision.Allowed
             ? ProxyResponses.Error(400, decision.Reason)
             : ProxyResponses.Denied(EgressPolicyHostOrRaw(decision, rawTarget), decision.Port, decision.Reason, string.Empty);
         return new UpstreamResult { Decision = decision, Response = response };
     }
 
-    private static UpstreamResult Deny(ConnectionDecision connection, in EgressDecision decision, string kind)
+    private UpstreamResult Deny(ConnectionDecision connection, in EgressDecision decision, string kind)
     {
         connection.Record(decision);
-        ProxyMetrics.Request(kind, false);
+        _metrics.Request(kind, false);
         var destination = connection.Destination;
         string suggestion = decision.Outcome == EgressOutcome.SpecialPurposeAddress && !destination.IsIPAddress
             ? "=" + destination.Host
@@ -133,10 +151,10 @@ internal sealed class UpstreamConnector(EgressPolicy policy, ProxyOptions option
         };
     }
 
-    private static UpstreamResult Fail(ConnectionDecision connection, in EgressDecision decision, string kind, int status, string message)
+    private UpstreamResult Fail(ConnectionDecision connection, in EgressDecision decision, string kind, int status, string message)
     {
         connection.Record(decision);
-        ProxyMetrics.Request(kind, decision.Allowed);
+        _metrics.Request(kind, decision.Allowed);
         return new UpstreamResult { Decision = decision, Response = ProxyResponses.Error(status, message) };
     }
 

@@ -1,0 +1,76 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
+using Egress.Policy;
+
+namespace Egress.Proxy.Gateway;
+
+/// <summary>
+/// The reloading parts of a gateway around one start-up policy: the <see cref="PolicyHolder"/> the server
+/// decides through, the file reloader (when a policy file is used), SIGHUP, the SHA-256 on
+/// <c>/healthz</c> and as <c>egress_policy_info</c>. Dispose it after the server has stopped.
+/// </summary>
+public sealed class GatewayHost : IDisposable
+{
+    /// <summary>How often the policy file's SHA-256 is compared, under the file watcher.</summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(5);
+
+    private readonly PosixSignalRegistration? _sighup;
+
+    /// <summary>Starts the reloading parts.</summary>
+    /// <param name="initial">The policy that passed the start-up checks (built from <paramref name="policyFile"/> when given).</param>
+    /// <param name="policyFile">The policy file, or null when the policy comes from the environment (nothing to reload).</param>
+    /// <param name="sha256">SHA-256 of the policy file's bytes; null to hash the allowlist.</param>
+    /// <param name="log">Where reload outcomes go.</param>
+    public GatewayHost(EgressPolicy initial, string? policyFile, string? sha256, TextWriter log)
+    {
+        ArgumentNullException.ThrowIfNull(initial);
+        ArgumentNullException.ThrowIfNull(log);
+        Policies = new PolicyHolder(initial, sha256 ?? Sha256Of(initial));
+        GatewayMetrics.Track(() => Policies.Current.Sha256);
+        if (policyFile is not null)
+        {
+            Reloader = new PolicyReloader(policyFile, Policies, initial.WithAllowlist, log, PollInterval);
+        }
+
+        if (!OperatingSystem.IsWindows())
+        {
+            _sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, signal =>
+            {
+                signal.Cancel = true;
+                if (Reloader is null)
+                {
+                    log.WriteLine("egress-policy gateway: SIGHUP: the policy comes from the environment; nothing to reload (use --policy-file)");
+                }
+                else
+                {
+                    Reloader.Trigger();
+                }
+            });
+        }
+    }
+
+    /// <summary>The policy the server decides through.</summary>
+    public PolicyHolder Policies { get; }
+
+    /// <summary>The file reloader, or null without a policy file.</summary>
+    public PolicyReloader? Reloader { get; }
+
+    /// <summary>The <c>/healthz</c> detail: <c>sha256=…</c> of the policy enforced now.</summary>
+    public string HealthDetail() => "sha256=" + Policies.Current.Sha256;
+
+    /// <summary>SHA-256 of an environment allowlist (sorted, one token a line), so <c>/healthz</c> names it too.</summary>
+    public static string Sha256Of(EgressPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        var text = string.Join('\n', policy.Options.Allowlist.Distinct().Order(StringComparer.Ordinal));
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _sighup?.Dispose();
+        Reloader?.Dispose();
+    }
+}

@@ -1,0 +1,41 @@
+using Egress.Policy;
+
+namespace Egress.Proxy.Gateway;
+
+/// <summary>
+/// The policy the gateway enforces now. A reload replaces the whole snapshot with one reference write,
+/// so a request sees the old policy or the new one, never a mix; a tunnel keeps the decision it was given.
+/// </summary>
+public sealed class PolicyHolder
+{
+    private PolicySnapshot _current;
+
+    /// <summary>Holds <paramref name="initial"/> as generation 0.</summary>
+    public PolicyHolder(EgressPolicy initial, string sha256)
+    {
+        ArgumentNullException.ThrowIfNull(initial);
+        ArgumentException.ThrowIfNullOrEmpty(sha256);
+        _current = new PolicySnapshot(initial, sha256, 0);
+    }
+
+    /// <summary>The snapshot enforced now.</summary>
+    public PolicySnapshot Current => Volatile.Read(ref _current);
+
+    /// <summary>The policy enforced now.</summary>
+    public EgressPolicy Policy => Current.Policy;
+
+    /// <summary>Replaces the policy; returns the new snapshot.</summary>
+    public PolicySnapshot Swap(EgressPolicy policy, string sha256)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        while (true)
+        {
+            var old = Current;
+            var next = new PolicySnapshot(policy, sha256, old.Generation + 1);
+            if (Interlocked.CompareExchange(ref _current, next, old) == old)
+            {
+                return next;
+            }
+        }
+    }
+}
