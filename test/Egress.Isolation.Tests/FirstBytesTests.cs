@@ -41,6 +41,9 @@ public sealed class FirstBytesTests
     [Theory]
     [InlineData("SSH-2.0-OpenSSH_9.6\r\n")]
     [InlineData("raw\n")]
+    [InlineData("BULK 268435456\n")]
+    [InlineData("PING\r\n")]
+    [InlineData("GET / HTTP/1.1 trailing\r\nHost: a.example\r\n\r\n")]
     [InlineData("\u0000\u0001")]
     public void OtherProtocols_CarryNoName(string text)
     {

@@ -29,10 +29,10 @@ internal static class RunCommand
     private static readonly string[] ProxyVariables = ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"];
 
     /// <summary>
-    /// Variables of run itself the command must not see. The hardening issue's journal HMAC key variable
-    /// belongs here (add its EgressEnvironment const): the child must not be able to sign forged lines.
+    /// Variables of run itself the command must not see: the journal's HMAC key, so the child cannot sign
+    /// forged lines. Add any further secret of run here.
     /// </summary>
-    internal static readonly string[] SecretVariables = [];
+    internal static readonly string[] SecretVariables = [EgressEnvironment.EventsKey];
 
     public static Command Create(CliContext context)
     {

@@ -43,6 +43,19 @@ internal static class FirstBytes
             return new(Kind.Done, null, "tcp");
         }
 
+        // Only a complete "METHOD target HTTP/x.y" first line makes it HTTP: other line protocols that start
+        // with a capital word ("BULK 100\n", Redis "PING\r\n") are plain TCP, decided by address.
+        int lineEnd = data.IndexOf((byte)'\n');
+        if (lineEnd < 0)
+        {
+            return full || data.Length >= MaxFirstLine ? new(Kind.Done, null, "tcp") : new(Kind.NeedMore, null, "http");
+        }
+
+        if (!IsHttpRequestLine(data[..lineEnd]))
+        {
+            return new(Kind.Done, null, "tcp");
+        }
+
         int end = data.IndexOf("\r\n\r\n"u8);
         if (end < 0)
         {
@@ -82,6 +95,26 @@ internal static class FirstBytes
 
         int colon = host.LastIndexOf(':');
         return colon > 0 && host.IndexOf(':', StringComparison.Ordinal) == colon ? host[..colon] : host;
+    }
+
+    private const int MaxFirstLine = 8192;
+
+    private static bool IsHttpRequestLine(ReadOnlySpan<byte> line)
+    {
+        if (!line.IsEmpty && line[^1] == (byte)'\r')
+        {
+            line = line[..^1];
+        }
+
+        int sp1 = line.IndexOf((byte)' ');
+        int sp2 = line.LastIndexOf((byte)' ');
+        if (sp1 <= 0 || sp2 <= sp1 + 1)
+        {
+            return false;
+        }
+
+        var version = line[(sp2 + 1)..];
+        return version.Length == 8 && version.StartsWith("HTTP/"u8) && char.IsAsciiDigit((char)version[5]) && version[6] == (byte)'.' && char.IsAsciiDigit((char)version[7]);
     }
 
     private static bool LooksLikeHttp(ReadOnlySpan<byte> data)
