@@ -18,6 +18,13 @@ internal sealed record CliContext(TextWriter Out, TextWriter Error, Func<string,
     /// <summary>The real process surroundings.</summary>
     public static CliContext FromProcess() => new(Console.Out, Console.Error, System.Environment.GetEnvironmentVariable, Directory.GetCurrentDirectory());
 
+    /// <summary>
+    /// Set for the commands that decide traffic (<c>check</c>, <c>run</c>, <c>proxy</c>): when
+    /// <c>EGRESS_ALLOWLIST</c> is unset, <see cref="CreatePolicy"/> says once on stderr that the default keyword
+    /// is in force and what else it matches.
+    /// </summary>
+    public bool AnnounceDefaultAllowlist { get; set; }
+
     /// <summary>Reads the options through <see cref="Environment"/>.</summary>
     public EgressOptions ReadOptions() => EgressOptionsReader.Read(Environment);
 
@@ -33,6 +40,12 @@ internal sealed record CliContext(TextWriter Out, TextWriter Error, Func<string,
         if (o.LockFile is { } lockFile && !Path.IsPathRooted(lockFile))
         {
             o = o with { LockFile = Path.GetFullPath(lockFile, WorkingDirectory) };
+        }
+
+        if (AnnounceDefaultAllowlist && Environment(EgressEnvironment.Allowlist) is null && o.LogLevel > 0)
+        {
+            AnnounceDefaultAllowlist = false;
+            Error.WriteLine(CliText.DefaultAllowlistNotice);
         }
 
         // Metrics exporters (EGRESS_PROM_ENABLE / EGRESS_OTEL_ENABLE), once per invocation; stopped by StopTelemetry.

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Egress.Cli.Commands;
+using Egress.Cli.Usage;
 
 namespace Egress.Cli;
 
@@ -10,7 +11,15 @@ internal static class EgressCli
     public static async Task<int> RunAsync(string[] args, CliContext context)
     {
         var root = BuildRoot(context);
-        var parse = root.Parse(args);
+        // No response files: "@name" is an argument like any other, never the contents of a file named name.
+        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (parse.Errors.Count == 0 && UnknownOptions.Find(parse) is { } unknown)
+        {
+            return UnknownOptions.Report(parse, unknown, context.Error);
+        }
+
+        // The commands that decide traffic say once when the default keyword allowlist is in force.
+        context.AnnounceDefaultAllowlist = parse.CommandResult.Command.Name is "check" or "run" or "proxy";
         var config = new InvocationConfiguration { Output = context.Out, Error = context.Error, EnableDefaultExceptionHandler = true };
         if (parse.CommandResult.Command.Name == "run")
         {
@@ -41,6 +50,7 @@ internal static class EgressCli
         root.Subcommands.Add(ProxyCommand.Create(context));
         root.Subcommands.Add(RunCommand.Create(context));
         root.Subcommands.Add(ExportCommand.Create(context));
+        CommandHelp.Install(root, context.Out);
         return root;
     }
 }

@@ -6,7 +6,10 @@ namespace Egress.Http;
 /// <summary>Options of the HttpClient integration (per named client, or for all clients).</summary>
 public sealed class EgressHttpOptions
 {
-    /// <summary>The policy to enforce; <see cref="EgressPolicy.Shared"/> (read from the environment) when null.</summary>
+    /// <summary>
+    /// The policy to enforce; when null, the container's (registered by <c>services.AddEgressPolicy()</c>), else
+    /// <see cref="EgressPolicy.Shared"/> (read from the environment).
+    /// </summary>
     public EgressPolicy? Policy { get; set; }
 
     /// <summary>
@@ -20,7 +23,4 @@ public sealed class EgressHttpOptions
     /// when null. Tests inject a map of names to addresses here.
     /// </summary>
     public Func<string, CancellationToken, Task<IPAddress[]>>? Resolver { get; set; }
-
-    /// <summary>The policy in force: <see cref="Policy"/> or the shared one.</summary>
-    internal EgressPolicy EffectivePolicy => Policy ?? EgressPolicy.Shared;
 }

@@ -91,12 +91,35 @@ public sealed class EgressPolicy : IDisposable
     /// <param name="options">Configuration.</param>
     /// <param name="log">Where log lines go (stderr when null).</param>
     /// <param name="time">Clock for event timestamps.</param>
-    public static EgressPolicy Create(EgressOptions options, TextWriter? log = null, TimeProvider? time = null)
+    public static EgressPolicy Create(EgressOptions options, TextWriter? log = null, TimeProvider? time = null) =>
+        Create(options, log, time, Telemetry.EgressMetrics.Shared, sinks: null);
+
+    /// <summary>
+    /// Builds a policy from <paramref name="options"/> whose events go to the standard sinks (ring, log, journal),
+    /// then <paramref name="metrics"/>, then <paramref name="sinks"/>.
+    /// </summary>
+    /// <param name="options">Configuration.</param>
+    /// <param name="log">Where log lines go (stderr when null).</param>
+    /// <param name="time">Clock for event timestamps.</param>
+    /// <param name="metrics">Instruments to count decisions on (one created through <c>IMeterFactory</c> under DI), or null for none.</param>
+    /// <param name="sinks">Further sinks, or null.</param>
+    public static EgressPolicy Create(EgressOptions options, TextWriter? log, TimeProvider? time, Telemetry.EgressMetrics? metrics, IEnumerable<EgressEventSink>? sinks)
     {
         ArgumentNullException.ThrowIfNull(options);
         var writer = new EventLogWriter(log ?? Console.Error, options.LogLevel, options.LogFormat);
-        var journal = options.EventsFile is { } path ? new EventJournal(path) : null;
-        var policy = new EgressPolicy(options, new EgressEventRecorder(options.RecentEvents, writer, journal, time));
+        var all = new List<EgressEventSink> { new RecentEventsRing(options.RecentEvents), writer };
+        if (options.EventsFile is { } path)
+        {
+            all.Add(new JournalSink(new EventJournal(path, options.JournalIntegrity), writer));
+        }
+
+        if (metrics is not null)
+        {
+            all.Add(metrics);
+        }
+
+        all.AddRange(sinks ?? []);
+        var policy = new EgressPolicy(options, new EgressEventRecorder(all, time));
         foreach (var warning in options.Warnings)
         {
             writer.Warn(warning.ToString());

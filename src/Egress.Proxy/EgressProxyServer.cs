@@ -46,7 +46,7 @@ public sealed class EgressProxyServer : IAsyncDisposable
         _options = options ?? new ProxyOptions();
         _time = time ?? TimeProvider.System;
         _policies = policies;
-        _connector = new UpstreamConnector(() => policies.Policy, _options, UpstreamConnector.Source, () => policies.Current.Generation);
+        _connector = new UpstreamConnector(() => policies.Policy, _options, UpstreamConnector.Source, generation: () => policies.Current.Generation);
         _listener = new Socket(_options.Listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
     }
 
@@ -76,8 +76,9 @@ public sealed class EgressProxyServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops accepting, closes idle connections, lets running exchanges finish for up to
-    /// <see cref="ProxyOptions.ShutdownGrace"/>, then cuts the rest.
+    /// Stops accepting, closes idle connections, lets running exchanges and tunnels finish for up to
+    /// <see cref="ProxyOptions.ShutdownGrace"/>, then cuts the rest. Never throws for connections that
+    /// will not end: they are abandoned after a further 5 seconds.
     /// </summary>
     public async Task StopAsync()
     {
@@ -109,7 +110,14 @@ public sealed class EgressProxyServer : IAsyncDisposable
                 connection.Abort();
             }
 
-            await all.WaitAsync(TimeSpan.FromSeconds(5), _time).ConfigureAwait(false);
+            try
+            {
+                await all.WaitAsync(TimeSpan.FromSeconds(5), _time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Connections that did not end even after being cut are abandoned; stopping still completes.
+            }
         }
 
         if (_acceptLoop is not null)

@@ -121,22 +121,6 @@ internal sealed partial class ProxyConnection : IDisposable
         }
     }
 
-    /// <summary>Applies the header and idle timeouts; called periodically by the server.</summary>
-    public void CheckTimeouts(long now)
-    {
-        if (_state == ConnectionState.ReadingHead)
-        {
-            if (_time.GetElapsedTime(Volatile.Read(ref _stateSince), now) > _options.HeaderTimeout)
-            {
-                TimeOut(TimedOutHeader);
-            }
-        }
-        else if (_time.GetElapsedTime(Volatile.Read(ref _lastActivity), now) > _options.IdleTimeout)
-        {
-            TimeOut(TimedOutIdle);
-        }
-    }
-
     /// <summary>Cuts the connection: cancels pending reads and shuts both sockets down (tunnels use no tokens).</summary>
     public void Abort()
     {
@@ -154,23 +138,6 @@ internal sealed partial class ProxyConnection : IDisposable
         _clientReader.Dispose();
         _upstreamReader?.Dispose();
         _cts.Dispose();
-    }
-
-    private void TimeOut(int kind)
-    {
-        if (Interlocked.CompareExchange(ref _timedOut, kind, 0) == 0)
-        {
-            // A slow head only needs its read cancelled (to answer 408); anything else is cut.
-            if (kind == TimedOutHeader)
-            {
-                Cancel();
-            }
-            else
-            {
-                ProxyMetrics.Reject("idle_timeout");
-                Abort();
-            }
-        }
     }
 
     private void Cancel()

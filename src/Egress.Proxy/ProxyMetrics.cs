@@ -3,8 +3,9 @@ using System.Diagnostics.Metrics;
 namespace Egress.Proxy;
 
 /// <summary>
-/// The proxy's instruments on the <c>Egress.Proxy</c> meter (exported by whatever listens to <c>Egress.*</c>
-/// meters). Names are dotted lower case with UCUM units; tags are bounded.
+/// Names of the proxy's instruments on the <c>Egress.Proxy</c> meter (exported by whatever listens to
+/// <c>Egress.*</c> meters; dotted lower case with UCUM units; tags bounded), and the process default
+/// <see cref="ProxyInstruments"/> for code that is given none. The static members forward to <see cref="Default"/>.
 /// </summary>
 public static class ProxyMetrics
 {
@@ -23,55 +24,20 @@ public static class ProxyMetrics
     /// <summary>Tag naming why a connection was rejected.</summary>
     public const string ErrorTypeTag = "error.type";
 
-    private static readonly Meter Meter = new(MeterName, typeof(ProxyMetrics).Assembly.GetName().Version?.ToString());
+    private static readonly Lazy<ProxyInstruments> DefaultInstance = new(() => new ProxyInstruments());
 
-    private static readonly KeyValuePair<string, object?> Transmit = new(DirectionTag, "transmit");
-    private static readonly KeyValuePair<string, object?> Receive = new(DirectionTag, "receive");
+    /// <summary>The instruments of a proxy that was given none (on a meter of their own).</summary>
+    public static ProxyInstruments Default => DefaultInstance.Value;
 
-    internal static readonly UpDownCounter<long> ActiveConnections =
-        Meter.CreateUpDownCounter<long>("egress.proxy.connections.active", "{connection}", "Client connections currently open.");
+    internal static UpDownCounter<long> ActiveConnections => Default.ActiveConnections;
 
-    internal static readonly UpDownCounter<long> ActiveTunnels =
-        Meter.CreateUpDownCounter<long>("egress.proxy.tunnels.active", "{tunnel}", "CONNECT tunnels and upgraded connections currently open.");
+    internal static UpDownCounter<long> ActiveTunnels => Default.ActiveTunnels;
 
-    internal static readonly Counter<long> Transferred =
-        Meter.CreateCounter<long>("egress.proxy.transferred", "By", "Bytes relayed between clients and destinations.");
+    internal static void AddTransmitted(int bytes) => Default.AddTransmitted(bytes);
 
-    internal static readonly Counter<long> Requests =
-        Meter.CreateCounter<long>("egress.proxy.requests", "{request}", "CONNECT and plain-HTTP requests decided.");
+    internal static void AddReceived(int bytes) => Default.AddReceived(bytes);
 
-    internal static readonly Counter<long> Rejected =
-        Meter.CreateCounter<long>("egress.proxy.rejected", "{connection}", "Requests refused before a decision (limits, timeouts, malformed input).");
+    internal static void Request(string kind, bool allowed) => Default.Request(kind, allowed);
 
-    internal static void AddTransmitted(int bytes)
-    {
-        if (Transferred.Enabled)
-        {
-            Transferred.Add(bytes, Transmit);
-        }
-    }
-
-    internal static void AddReceived(int bytes)
-    {
-        if (Transferred.Enabled)
-        {
-            Transferred.Add(bytes, Receive);
-        }
-    }
-
-    internal static void Request(string kind, bool allowed)
-    {
-        if (Requests.Enabled)
-        {
-            Requests.Add(1, new KeyValuePair<string, object?>(KindTag, kind), new KeyValuePair<string, object?>(ActionTag, allowed ? "allow" : "deny"));
-        }
-    }
-
-    internal static void Reject(string errorType)
-    {
-        if (Rejected.Enabled)
-        {
-            Rejected.Add(1, new KeyValuePair<string, object?>(ErrorTypeTag, errorType));
-        }
-    }
+    internal static void Reject(string errorType) => Default.Reject(errorType);
 }

@@ -83,4 +83,51 @@ public sealed class LockCommandTests : IDisposable
         Assert.EndsWith("\nc.example\n", File.ReadAllText(_cli.File("flag.lock")), StringComparison.Ordinal);
         Assert.False(File.Exists(_cli.File("policy_allowlist.lock")));
     }
+
+    [Fact]
+    public async Task Verify_InCi_AnInvalidOrWildcardLockLine_IsARule3FailureNamingItsLine()
+    {
+        _cli.WriteLock("# header", "openai.com", "*", "10.0.0.0/99", "0.0.0.0/00", "com.");
+        var run = await _cli.RunAsync([("CI", "1"), ("EGRESS_ALLOWLIST", "openai.com")], "--verify");
+
+        Assert.Equal(2, run.ExitCode);
+        var output = run.Out + run.Error;
+        Assert.Contains("line 3: wildcard token '*' is prohibited", output, StringComparison.Ordinal);
+        Assert.Contains("line 4: token '10.0.0.0/99'", output, StringComparison.Ordinal);
+        Assert.Contains("line 5: wildcard token '0.0.0.0/00'", output, StringComparison.Ordinal);
+        Assert.Contains("line 6: token 'com.' covers the public suffix", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_OutsideCi_AnInvalidLockLine_IsAWarningNamingItsLine()
+    {
+        _cli.WriteLock("openai.com", "*");
+        var run = await _cli.RunAsync([("EGRESS_ALLOWLIST", "openai.com")], "--verify");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("line 2: wildcard token '*' is prohibited", run.Out + run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Lock_Diff_NamesInvalidLinesWithControlCharactersEscapedAndExits2()
+    {
+        _cli.WriteLock("openai.com", "evil\u001b[2J.com", "all");
+        var run = await _cli.RunAsync([("EGRESS_ALLOWLIST", "openai.com")], "lock", "--diff");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("-evil\\u001b[2j.com", run.OutLines);
+        Assert.Contains("line 2: token 'evil\\u001b[2j.com' contains control characters", run.Error, StringComparison.Ordinal);
+        Assert.Contains("line 3: wildcard token 'all' is prohibited", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', run.Out + run.Error);
+    }
+
+    [Fact]
+    public async Task Lock_Diff_SameInvalidTokenInAllowlistAndLock_IsStillNamed()
+    {
+        _cli.WriteLock("openai.com", "0.0.0.0/00");
+        var run = await _cli.RunAsync([("EGRESS_ALLOWLIST", "openai.com,0.0.0.0/00")], "lock", "--diff");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("line 2: wildcard token '0.0.0.0/00'", run.Error, StringComparison.Ordinal);
+    }
 }

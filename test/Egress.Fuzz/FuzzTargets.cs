@@ -1,8 +1,11 @@
 using System.Text;
 using Egress.Policy.Destinations;
 using Egress.Policy.Domains;
+using Egress.Policy.Events;
+using Egress.Policy.Locking;
 using Egress.Policy.Tokens;
 using Egress.Proxy.Http;
+using Egress.Proxy.Tls;
 
 namespace Egress.Fuzz;
 
@@ -20,7 +23,15 @@ internal static class FuzzTargets
         ["host"] = Host,
         ["token"] = Token,
         ["head"] = Head,
+        ["lockfile"] = LockFileText,
+        ["journal"] = Journal,
+        ["clienthello"] = ClientHelloBytes,
     };
+
+    // A fixed key (created on first use: instrumented code must not run before SharpFuzz maps afl's shared memory).
+    private static JournalIntegrity? s_key;
+
+    private static JournalIntegrity Key => s_key ??= JournalIntegrity.FromValue("fuzz-key-0123456789abcdef0123456789")!;
 
     private static void Destination(ReadOnlySpan<byte> data)
     {
@@ -97,6 +108,69 @@ internal static class FuzzTargets
         catch (HeadParseException ex)
         {
             Check(ex.Status == 502, $"response head rejected with status {ex.Status}");
+        }
+    }
+
+    private static void LockFileText(ReadOnlySpan<byte> data)
+    {
+        var text = Utf8.GetString(data);
+        var content = LockFile.ParseContent(text);
+        int lines = text.Split('\n').Length;
+        foreach (var problem in content.Problems)
+        {
+            Check(problem.Line >= 1 && problem.Line <= lines, $"problem on line {problem.Line} of {lines}");
+            Check(!problem.Message.AsSpan().ContainsAnyInRange('\0', '\u001f') && !problem.Token.AsSpan().ContainsAnyInRange('\0', '\u001f'), "control character in a lock problem");
+        }
+
+        foreach (var token in content.Tokens)
+        {
+            // A token the lock file accepts as valid is never a wildcard.
+            if (EgressToken.TryParse(token, out var parsed, out _))
+            {
+                Check(!EgressToken.IsWildcard(token) && parsed!.Network is not { PrefixLength: 0 }, $"valid lock token '{token}' is a wildcard");
+            }
+        }
+    }
+
+    private static void Journal(ReadOnlySpan<byte> data)
+    {
+        long lines = data.Count((byte)'\n') + 1;
+        foreach (var integrity in new[] { null, Key })
+        {
+            long delivered = 0;
+            var result = EventJournal.Read(new MemoryStream(data.ToArray()), e =>
+            {
+                delivered++;
+                Check(e.Action is "ALLOW" or "DENY" && e.Host.Length > 0 && e.Reason is not null && e.Source is not null, "journal delivered an invalid event");
+            }, integrity);
+            Check(delivered == result.Events, "event count differs from the events delivered");
+            Check(result.UnreadableLines + result.UnverifiedLines <= lines, "more skipped lines than lines");
+            Check(result.UnreadableLineNumbers.All(n => n >= 1 && n <= lines) && result.UnverifiedLineNumbers.All(n => n >= 1 && n <= lines), "line number out of range");
+            Check(result.UnreadableLineNumbers.Count <= JournalReadResult.MaxLineNumbers, "unbounded line-number list");
+            if (integrity is not null)
+            {
+                Check(result.Events == 0 || data.IndexOf("\"mac\":\""u8) >= 0, "an event verified without a MAC");
+            }
+        }
+    }
+
+    private static void ClientHelloBytes(ReadOnlySpan<byte> data)
+    {
+        var hello = ClientHelloReader.Read(data);
+        switch (hello.Status)
+        {
+            case ClientHelloStatus.Complete:
+                Check(hello.BytesNeeded > 0 && hello.BytesNeeded <= data.Length, $"complete hello claims {hello.BytesNeeded} of {data.Length} bytes");
+                Check(hello.ServerName is null || (hello.ServerName.Length > 0 && hello.ServerName.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')), "server name with characters outside the allowed set");
+                var again = ClientHelloReader.Read(data[..hello.BytesNeeded]);
+                Check(again.Status == ClientHelloStatus.Complete && again.ServerName == hello.ServerName, "the hello alone reads differently");
+                break;
+            case ClientHelloStatus.Incomplete:
+                Check(hello.BytesNeeded > data.Length && hello.BytesNeeded <= ClientHelloReader.MaxBytes + 5 + 16 * 1024, $"incomplete hello needs {hello.BytesNeeded} with {data.Length} read");
+                break;
+            default:
+                Check(hello.ServerName is null && hello.Problem is not null, "a rejected hello without a reason");
+                break;
         }
     }
 

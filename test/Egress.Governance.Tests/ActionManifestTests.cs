@@ -17,12 +17,21 @@ public class ActionManifestTests
     }
 
     [Fact]
-    public void Action_InstallsTheToolFromNuGetOrFromItsOwnSource()
+    public void Action_BuildsAndInstallsTheToolFromItsOwnCheckout_WithoutAPackageFeed()
     {
-        var install = Steps.StepRunning("dotnet tool install EgressPolicy.Tool");
-        Assert.Contains("dotnet pack", install.Run(), StringComparison.Ordinal);
+        var install = Steps.StepRunning("bash \"$ACTION_PATH/eng/install-tool.sh\" --tool-path");
+        Assert.Equal("${{ github.action_path }}", install.Map("env").Get("ACTION_PATH").Text());
         Assert.Contains("GITHUB_PATH", install.Run(), StringComparison.Ordinal);
         Assert.Contains("EGRESS_EVENTS_FILE", install.Run(), StringComparison.Ordinal);
+        Assert.Null(Action.Map("inputs").Get("tool-version"));
+        Assert.DoesNotContain("EgressPolicy.Tool", RepositoryFiles.Read("action.yml"), StringComparison.Ordinal);
+
+        // The script installs the package it packed and nothing else: only the local folder is a source.
+        string script = RepositoryFiles.Read("eng/install-tool.sh");
+        Assert.Contains("dotnet pack \"$root/src/Egress.Cli\"", script, StringComparison.Ordinal);
+        Assert.Contains("<clear />", script, StringComparison.Ordinal);
+        Assert.Contains("dotnet tool install egress-policy --version \"$version\" --configfile", script, StringComparison.Ordinal);
+        Assert.DoesNotContain("--add-source", script, StringComparison.Ordinal);
     }
 
     [Fact]

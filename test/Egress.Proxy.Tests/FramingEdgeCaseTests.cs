@@ -186,4 +186,34 @@ public sealed class FramingEdgeCaseTests
         Assert.StartsWith("HTTP/1.1 204 ", response, StringComparison.Ordinal);
         Assert.DoesNotContain("evil", response, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task TlsSpokenToThePlainProxyPort_Gets400AtOnce()
+    {
+        // A client configured with an https:// proxy URL speaks TLS first; its ClientHello has no CRLF CRLF.
+        await using var proxy = TestProxy.Start("127.0.0.1", SlowTimeout);
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, proxy.Port);
+        var stream = client.GetStream();
+
+        await stream.WriteAsync(new ClientHelloBuilder().WithServerName("proxy.example").Build());
+        var response = await TestProxy.ReadToEndAsync(stream);
+
+        Assert.StartsWith("HTTP/1.1 400 ", response, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ResponseWithTransferEncodingAndContentLength_IsRelayedWithoutTheContentLength()
+    {
+        // RFC 9112 6.3: Transfer-Encoding overrides; an intermediary forwarding such a message must drop
+        // Content-Length, or a client that trusts it could read the rest as the next (other host's) response.
+        using var origin = new ScriptedOrigin("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+        await using var proxy = TestProxy.Start("127.0.0.1");
+
+        var response = await proxy.SendRawAsync($"GET http://127.0.0.1:{origin.Port}/ HTTP/1.1\r\nHost: 127.0.0.1:{origin.Port}\r\nConnection: close\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 200 ", response, StringComparison.Ordinal);
+        Assert.DoesNotContain("Content-Length", response, StringComparison.OrdinalIgnoreCase);
+        Assert.EndsWith("5\r\nhello\r\n0\r\n\r\n", response, StringComparison.Ordinal);
+    }
 }

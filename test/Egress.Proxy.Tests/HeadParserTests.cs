@@ -39,6 +39,17 @@ public sealed class HeadParserTests
     [InlineData("GET http://a/ HTTP/1.1\r\nX-A: \0\r\n\r\n", 400)]
     [InlineData("GET http://a/ HTTP/3.0\r\n\r\n", 505)]
     [InlineData("GET http://a/ http/1.1\r\n\r\n", 400)]
+    [InlineData("GET http://a/ HTTP/1.1\r\nHost : a\r\n\r\n", 400)]
+    [InlineData("GET http://a/ HTTP/1.1\r\nHost\t: a\r\n\r\n", 400)]
+    [InlineData(" GET http://a/ HTTP/1.1\r\n\r\n", 400)]
+    [InlineData("GET\thttp://a/ HTTP/1.1\r\n\r\n", 400)]
+    [InlineData("GET http://a/ HTTP/1.1\r\n X-A: 1\r\n\r\n", 400)]
+    [InlineData("GET http://a/ HTTP/1.1\r\nX-A\r\n\r\n", 400)]
+    [InlineData("GET http://a/ HTTP/1.10\r\n\r\n", 400)]
+    [InlineData("GET http://a/ HTTP/01.1\r\n\r\n", 400)]
+    [InlineData("GET http://a/ HTTP/1.1\r\nX-\u00e9: 1\r\n\r\n", 400)]
+    [InlineData("GET http://a/\u007f HTTP/1.1\r\n\r\n", 400)]
+    [InlineData("\r\n\r\n", 400)]
     public void ParseRequest_MalformedHead_IsRejectedWithStatus(string head, int status)
     {
         var ex = Assert.Throws<HeadParseException>(() => Parse(head));

@@ -31,3 +31,25 @@ public class DependencyInjectionTests
         await hosted.StopAsync(CancellationToken.None);
     }
 }
+
+public class AddEgressPolicyTests
+{
+    [Fact]
+    public async Task AddEgressPolicy_BuildsThePolicyWithTheContainersMetricsAtConstruction()
+    {
+        var services = new ServiceCollection();
+        services.AddMetrics();
+        services.AddEgressPolicy(o => o.Configuration = new EgressOptions { Allowlist = ["example.com"], LogLevel = 0 });
+        services.AddEgressTelemetry(new EgressTelemetryOptions());
+        await using var provider = services.BuildServiceProvider();
+
+        var policy = provider.GetRequiredService<EgressPolicy>();
+        var metrics = provider.GetRequiredService<EgressMetrics>();
+
+        Assert.Same(metrics, policy.Events.Metrics); // before any hosted service ran
+        Assert.Same(provider.GetRequiredService<IMeterFactory>(), metrics.Meter.Scope);
+        using var collector = TestPolicies.CollectorFor(metrics.Meter);
+        policy.Evaluate("https://evil.test/", "di-policy");
+        Assert.Equal(1, Exposition.Value(collector.Collect(), "egress_blocked_total", "{egress_outcome=\"not_in_allowlist\",egress_source=\"di-policy\",server_address=\"evil.test\"}"));
+    }
+}

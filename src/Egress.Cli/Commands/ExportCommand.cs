@@ -171,7 +171,7 @@ internal static partial class ExportCommand
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            ctx.Error.WriteLine($"egress-policy export: cannot read lock file {lockFile}: {ex.Message}");
+            ctx.Error.WriteLine($"egress-policy export: cannot read lock file {lockFile}: {CliText.IoReason(lockFile, ex)}");
             return false;
         }
 

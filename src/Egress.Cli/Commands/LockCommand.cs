@@ -75,10 +75,10 @@ internal static class LockCommand
 
     private static int Diff(CliContext ctx, EgressPolicy policy, string path)
     {
-        System.Collections.Immutable.ImmutableSortedSet<string> locked;
+        LockFileContent content;
         try
         {
-            locked = LockFile.Read(path);
+            content = LockFile.Load(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -86,21 +86,28 @@ internal static class LockCommand
             return ExitCodes.Validation;
         }
 
-        var (added, removed) = LockFile.Diff(policy.Options.Allowlist, locked);
+        var (added, removed) = LockFile.Diff(policy.Options.Allowlist, content.Tokens);
         ctx.Out.WriteLine($"--- {path} (lock file)");
         ctx.Out.WriteLine($"+++ {EgressEnvironment.Allowlist}");
         foreach (var token in removed)
         {
-            ctx.Out.WriteLine(CliText.Clean($"-{token}"));
+            ctx.Out.WriteLine($"-{LockFile.Escape(token)}");
         }
 
         foreach (var token in added)
         {
-            ctx.Out.WriteLine(CliText.Clean($"+{token}"));
+            ctx.Out.WriteLine($"+{LockFile.Escape(token)}");
         }
 
         bool drift = !added.IsEmpty || !removed.IsEmpty;
         ctx.Out.WriteLine(drift ? $"drift: {added.Length} added, {removed.Length} removed" : "no drift");
-        return drift ? ExitCodes.Drift : ExitCodes.Success;
+
+        // Every lock line is a token: an invalid or wildcard line makes the lock file itself wrong (exit 2).
+        foreach (var problem in content.Problems)
+        {
+            ctx.Error.WriteLine(CliText.Clean($"egress-policy: {problem.Describe(path)}"));
+        }
+
+        return !content.Problems.IsEmpty ? ExitCodes.Validation : drift ? ExitCodes.Drift : ExitCodes.Success;
     }
 }

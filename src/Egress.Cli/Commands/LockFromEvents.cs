@@ -10,7 +10,7 @@ internal static class LockFromEvents
         LearnedPolicy learned;
         try
         {
-            learned = PolicyLearner.LearnFromFile(ctx.FullPath(source));
+            learned = PolicyLearner.LearnFromFile(ctx.FullPath(source), ctx.ReadOptions().JournalIntegrity);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
         {
@@ -29,6 +29,16 @@ internal static class LockFromEvents
         if (learned.Skipped.Count > 0)
         {
             ctx.Error.WriteLine($"egress-policy: skipped (not a valid host): {string.Join(", ", learned.Skipped)}");
+        }
+
+        if (learned.Journal is { UnverifiedLines: > 0 } unverified)
+        {
+            ctx.Error.WriteLine($"egress-policy: warning: {unverified.UnverifiedLines} line(s) of {source} do not verify against {Policy.Configuration.EgressEnvironment.EventsKey} and were not learned from (lines {string.Join(", ", unverified.UnverifiedLineNumbers)}{(unverified.UnverifiedLines > unverified.UnverifiedLineNumbers.Count ? ", …" : "")})");
+        }
+
+        if (learned.Journal is { UnreadableLines: > 0 } unreadable)
+        {
+            ctx.Error.WriteLine($"egress-policy: warning: {unreadable.UnreadableLines} unreadable line(s) in {source} (lines {string.Join(", ", unreadable.UnreadableLineNumbers)}{(unreadable.UnreadableLines > unreadable.UnreadableLineNumbers.Count ? ", …" : "")})");
         }
 
         if (learned.DeniedHostsIgnored > 0)

@@ -5,7 +5,11 @@ using Egress.Proxy;
 
 namespace Egress.Cli.Commands;
 
-/// <summary><c>proxy [--listen ADDR:PORT] [limits]</c>: serve the egress proxy until SIGTERM or Ctrl-C.</summary>
+/// <summary>
+/// <c>proxy [--listen ADDR:PORT] [limits]</c>: serve the egress proxy until SIGTERM or Ctrl-C, then drain
+/// (stop accepting, let open exchanges and tunnels finish for the shutdown grace, cut the rest) and exit 0.
+/// SIGHUP is ignored for now (<see cref="OnHangUp"/> is where a reload will go).
+/// </summary>
 internal static class ProxyCommand
 {
     public static Command Create(CliContext context)
@@ -14,18 +18,21 @@ internal static class ProxyCommand
         var flags = new ProxyFlags();
         var upstream = new Option<string?>("--upstream-proxy") { Description = "Chain allowed connections through this http://host:port proxy: the gateway decides first, then tunnels to the checked address.", HelpName = "URL" };
         var policyFile = new Option<string?>("--policy-file") { Description = "Enforce this lock-format file instead of EGRESS_ALLOWLIST; reloaded on SIGHUP and when it changes (a file that fails the verify rules is rejected, the running policy stays); a bad file at start-up exits 2.", HelpName = "PATH" };
-        var command = new Command("proxy", "Serve the egress proxy (HTTP/1.1 CONNECT and absolute-form http://) enforcing the policy; GET /healthz answers ok. Stops on SIGTERM or Ctrl-C.")
+        var command = new Command("proxy", "Serve the egress proxy (HTTP/1.1 CONNECT and absolute-form http://) enforcing the policy; GET /healthz answers ok. On SIGTERM or Ctrl-C it stops accepting, lets open exchanges and tunnels finish for 5 seconds, closes the rest and exits 0; SIGHUP reloads --policy-file.")
         {
             listen,
             policyFile,
             upstream,
         };
         flags.AddTo(command);
-        command.SetAction((parse, ct) => RunAsync(context, parse, parse.GetValue(listen)!, flags, parse.GetValue(policyFile), parse.GetValue(upstream), ct));
+        // A synchronous action on purpose: System.CommandLine gives asynchronous actions only
+        // ProcessTerminationTimeout (2 s) after SIGTERM before it exits 143, shorter than the drain. The proxy
+        // handles its own signals below and blocks this thread while the server runs on the thread pool.
+        command.SetAction(parse => RunAsync(context, parse, parse.GetValue(listen)!, flags, parse.GetValue(policyFile), parse.GetValue(upstream)).GetAwaiter().GetResult());
         return command;
     }
 
-    private static async Task<int> RunAsync(CliContext ctx, ParseResult parse, string listenText, ProxyFlags flags, string? policyFile, string? upstreamProxy, CancellationToken ct)
+    private static async Task<int> RunAsync(CliContext ctx, ParseResult parse, string listenText, ProxyFlags flags, string? policyFile, string? upstreamProxy)
     {
         if (!ProxyOptions.TryParseListen(listenText, out var endPoint))
         {
@@ -72,21 +79,34 @@ internal static class ProxyCommand
         }
 
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        void OnSignal(PosixSignalContext signal)
+        void OnStop(PosixSignalContext signal)
         {
             signal.Cancel = true;
             stop.TrySetResult();
         }
 
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        await using var cancelled = ct.Register(() => stop.TrySetResult());
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStop);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStop);
+        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, signal => OnHangUp(ctx, gateway, signal));
         string mode = policy.Options.Enforce ? "enforcing" : "audit mode (nothing blocked)";
         ctx.Out.WriteLine($"egress-policy proxy listening on http://{server.LocalEndPoint}, {mode}, allowlist: {string.Join(',', policy.Options.Allowlist)}");
         ctx.Out.Flush();
         await stop.Task.ConfigureAwait(false);
-        ctx.Error.WriteLine("egress-policy proxy: shutting down");
+        ctx.Error.WriteLine($"egress-policy proxy: shutting down; {server.ActiveConnections} open connection(s) get {options.ShutdownGrace.TotalSeconds:0.#} s to finish");
+        ctx.Error.Flush();
         await server.StopAsync().ConfigureAwait(false);
+        ctx.Error.WriteLine("egress-policy proxy: stopped");
         return ExitCodes.Success;
+    }
+
+    // The one place SIGHUP is handled: the gateway reloads --policy-file (src/Egress.Proxy/Gateway).
+    private static void OnHangUp(CliContext ctx, Egress.Proxy.Gateway.GatewayHost gateway, PosixSignalContext signal)
+    {
+        signal.Cancel = true;
+        if (!gateway.HangUp())
+        {
+            ctx.Error.WriteLine("egress-policy proxy: SIGHUP: the policy comes from the environment; nothing to reload (use --policy-file)");
+            ctx.Error.Flush();
+        }
     }
 }

@@ -7,15 +7,25 @@ namespace Egress.Cli.Commands;
 /// <summary>The proxy's limit flags, shared by <c>proxy</c> and <c>run</c>.</summary>
 internal sealed class ProxyFlags
 {
-    public Option<int> MaxConnections { get; } = new("--max-connections") { Description = $"Most simultaneous client connections; more get 503 (default {ProxyDefaults.MaxConnections}).", DefaultValueFactory = _ => ProxyDefaults.MaxConnections, HelpName = "N" };
+    /// <summary>Largest accepted <c>--max-header-bytes</c>.</summary>
+    public const int MaxHeaderBytesLimit = 1024 * 1024;
 
-    public Option<int> MaxHeaderBytes { get; } = new("--max-header-bytes") { Description = $"Largest request head; larger gets 431 (default {ProxyDefaults.MaxHeaderBytes}).", DefaultValueFactory = _ => ProxyDefaults.MaxHeaderBytes, HelpName = "BYTES" };
+    /// <summary>Smallest accepted <c>--max-header-bytes</c>.</summary>
+    public const int MinHeaderBytes = 1024;
 
-    public Option<double> HeaderTimeout { get; } = new("--header-timeout") { Description = $"Seconds a client has to send a request head; slower gets 408 (default {ProxyDefaults.HeaderTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)}).", DefaultValueFactory = _ => ProxyDefaults.HeaderTimeout.TotalSeconds, HelpName = "SECONDS" };
+    /// <summary>Largest accepted timeout, in seconds (one day).</summary>
+    public const double MaxSeconds = 86400;
 
-    public Option<double> IdleTimeout { get; } = new("--idle-timeout") { Description = $"Seconds without traffic before a tunnel or idle connection is closed (default {ProxyDefaults.IdleTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)}).", DefaultValueFactory = _ => ProxyDefaults.IdleTimeout.TotalSeconds, HelpName = "SECONDS" };
+    // The defaults are shown once, by System.CommandLine's "[default: …]"; the descriptions do not repeat them.
+    public Option<int> MaxConnections { get; } = new("--max-connections") { Description = "Most simultaneous client connections, at least 1; more get 503.", DefaultValueFactory = _ => ProxyDefaults.MaxConnections, HelpName = "N" };
 
-    public Option<double> ConnectTimeout { get; } = new("--connect-timeout") { Description = $"Seconds for resolving and connecting to a destination; slower gets 504 (default {ProxyDefaults.ConnectTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)}).", DefaultValueFactory = _ => ProxyDefaults.ConnectTimeout.TotalSeconds, HelpName = "SECONDS" };
+    public Option<int> MaxHeaderBytes { get; } = new("--max-header-bytes") { Description = $"Largest request head, {MinHeaderBytes} to {MaxHeaderBytesLimit}; larger gets 431.", DefaultValueFactory = _ => ProxyDefaults.MaxHeaderBytes, HelpName = "BYTES" };
+
+    public Option<double> HeaderTimeout { get; } = new("--header-timeout") { Description = "Seconds (more than 0, at most 86400) a client has to send a request head; slower gets 408.", DefaultValueFactory = _ => ProxyDefaults.HeaderTimeout.TotalSeconds, HelpName = "SECONDS" };
+
+    public Option<double> IdleTimeout { get; } = new("--idle-timeout") { Description = "Seconds (more than 0, at most 86400) without traffic before a tunnel or idle connection is closed.", DefaultValueFactory = _ => ProxyDefaults.IdleTimeout.TotalSeconds, HelpName = "SECONDS" };
+
+    public Option<double> ConnectTimeout { get; } = new("--connect-timeout") { Description = "Seconds (more than 0, at most 86400) for resolving and connecting to a destination; slower gets 504.", DefaultValueFactory = _ => ProxyDefaults.ConnectTimeout.TotalSeconds, HelpName = "SECONDS" };
 
     public void AddTo(Command command)
     {
@@ -26,15 +36,33 @@ internal sealed class ProxyFlags
         command.Options.Add(ConnectTimeout);
     }
 
-    /// <summary>Reads the flags into options; null (and a message) when a value is out of range.</summary>
+    /// <summary>Reads the flags into options; null, and one message per flag out of range naming it and its range, otherwise.</summary>
     public ProxyOptions? Read(ParseResult parse, System.Net.IPEndPoint listen, TextWriter error)
     {
         int maxConnections = parse.GetValue(MaxConnections);
         int maxHeader = parse.GetValue(MaxHeaderBytes);
         double header = parse.GetValue(HeaderTimeout), idle = parse.GetValue(IdleTimeout), connect = parse.GetValue(ConnectTimeout);
-        if (maxConnections < 1 || maxHeader < 1024 || maxHeader > 1024 * 1024 || !Positive(header) || !Positive(idle) || !Positive(connect))
+        var problems = new List<string>();
+        if (maxConnections < 1)
         {
-            error.WriteLine("egress-policy: limits must be positive (--max-header-bytes from 1024 to 1048576)");
+            problems.Add(OutOfRange(MaxConnections.Name, maxConnections.ToString(CultureInfo.InvariantCulture), "at least 1"));
+        }
+
+        if (maxHeader is < MinHeaderBytes or > MaxHeaderBytesLimit)
+        {
+            problems.Add(OutOfRange(MaxHeaderBytes.Name, maxHeader.ToString(CultureInfo.InvariantCulture), $"from {MinHeaderBytes} to {MaxHeaderBytesLimit}"));
+        }
+
+        CheckSeconds(HeaderTimeout, header, problems);
+        CheckSeconds(IdleTimeout, idle, problems);
+        CheckSeconds(ConnectTimeout, connect, problems);
+        if (problems.Count > 0)
+        {
+            foreach (var problem in problems)
+            {
+                error.WriteLine(problem);
+            }
+
             return null;
         }
 
@@ -50,5 +78,15 @@ internal sealed class ProxyFlags
         };
     }
 
-    private static bool Positive(double seconds) => seconds > 0 && seconds <= TimeSpan.FromDays(1).TotalSeconds;
+    private static void CheckSeconds(Option<double> option, double seconds, List<string> problems)
+    {
+        // NaN fails both comparisons, so it is out of range too.
+        if (!(seconds > 0 && seconds <= MaxSeconds))
+        {
+            problems.Add(OutOfRange(option.Name, seconds.ToString(CultureInfo.InvariantCulture), $"more than 0 and at most {MaxSeconds.ToString(CultureInfo.InvariantCulture)} seconds"));
+        }
+    }
+
+    private static string OutOfRange(string flag, string value, string range)
+        => $"egress-policy: {flag} {CliText.Bounded(value, 32)} is out of range: must be {range}";
 }

@@ -45,7 +45,6 @@ internal static class RunCommand
                 $"none: only set HTTP(S)_PROXY (programs that ignore it are not decided). Also {EgressEnvironment.Isolation}.",
             HelpName = "netns|none",
         };
-        isolation.AcceptOnlyFromAmong("netns", "none");
         var flags = new ProxyFlags();
         var command = new Command("run", "Run a command where every connection it makes is decided by the policy (isolated in network namespaces by default; HTTP_PROXY/HTTPS_PROXY/ALL_PROXY point at the proxy) and report the hosts it reached. " +
             "Exits with the command's exit code (128+N when signal N ended it), 2 when isolation is unavailable, or 4 in CI when EGRESS_CI_FAIL_ON_BLOCKED=1 and something was blocked.")

@@ -15,7 +15,7 @@ internal static class SeedFlags
 {
     public static void Attach(RootCommand root, CliContext context)
     {
-        var verify = new Option<bool>("--verify") { Description = "Verify the policy (SPEC §5 rules); exit 2/3/4 on failure in CI." };
+        var verify = new Option<bool>("--verify") { Description = "Verify the policy: enforcement on, allowlist not empty, no wildcard or invalid token, allowlist = lock file, no blocked events; exit 2/3/4 on failure in CI (warnings outside CI)." };
         var print = new Option<bool>("--print") { Description = "Print the effective configuration." };
         var json = new Option<bool>("--json") { Description = "With --print: print JSON." };
         var summaryOut = new Option<string?>("--summary-out") { Description = "Write egress-summary.json (atomically) to this path.", HelpName = "PATH" };

@@ -21,7 +21,7 @@ internal static class RequirementsFile
         var info = new FileInfo(path);
         if (!info.Exists)
         {
-            throw new GovernanceInputException(displayName, null, "floors file does not exist");
+            throw new GovernanceInputException(displayName, null, Directory.Exists(path) ? "floors file is a directory" : "floors file does not exist");
         }
 
         if (info.Length > MaxBytes)

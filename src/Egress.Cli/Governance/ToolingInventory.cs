@@ -128,7 +128,7 @@ internal static class ToolingInventory
         var info = new FileInfo(path);
         if (!info.Exists)
         {
-            throw new GovernanceInputException(displayName, null, "file does not exist");
+            throw new GovernanceInputException(displayName, null, Directory.Exists(path) ? "is a directory" : "file does not exist");
         }
 
         if (info.Length > MaxBytes)

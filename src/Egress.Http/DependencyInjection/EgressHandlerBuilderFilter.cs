@@ -1,3 +1,5 @@
+using Egress.Policy;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Options;
 
@@ -6,9 +8,10 @@ namespace Egress.Http.DependencyInjection;
 /// <summary>
 /// Runs after every other configuration of a factory client's pipeline, so it sees the final primary
 /// handler: adds <see cref="EgressPolicyHandler"/> as the outermost handler and the connection guard on the
-/// primary SocketsHttpHandler.
+/// primary SocketsHttpHandler. The policy is the client's <see cref="EgressHttpOptions.Policy"/>, else the
+/// container's (<c>services.AddEgressPolicy()</c>), else <see cref="EgressPolicy.Shared"/>.
 /// </summary>
-internal sealed class EgressHandlerBuilderFilter(EgressHttpClientRegistry registry, IOptionsMonitor<EgressHttpOptions> options) : IHttpMessageHandlerBuilderFilter
+internal sealed class EgressHandlerBuilderFilter(EgressHttpClientRegistry registry, IOptionsMonitor<EgressHttpOptions> options, IServiceProvider services) : IHttpMessageHandlerBuilderFilter
 {
     public Action<HttpMessageHandlerBuilder> Configure(Action<HttpMessageHandlerBuilder> next)
     {
@@ -22,7 +25,7 @@ internal sealed class EgressHandlerBuilderFilter(EgressHttpClientRegistry regist
             }
 
             var settings = options.Get(builder.Name);
-            var policy = settings.EffectivePolicy;
+            var policy = settings.Policy ?? services.GetService<EgressPolicy>() ?? EgressPolicy.Shared;
             if (!builder.AdditionalHandlers.Any(h => h is EgressPolicyHandler))
             {
                 builder.AdditionalHandlers.Insert(0, new EgressPolicyHandler(policy));

@@ -28,6 +28,16 @@ public sealed class SyntheticAddressMap
     /// <summary>The IPv6 range synthetic addresses come from.</summary>
     public static readonly IPNetwork IPv6Range = IPNetwork.Parse("fd65:6772:6573::/96");
 
+    /// <summary>
+    /// The namespace's own IPv4 address, on <c>lo</c> (the last of the range, never given to a name). Without a
+    /// non-loopback address a connection or datagram to another address leaves with source 0.0.0.0 (so a
+    /// redirected reply does not match and is dropped) and glibc's AI_ADDRCONFIG finds no IPv4 at all.
+    /// </summary>
+    public static readonly IPAddress NamespaceIPv4 = IPAddress.Parse("198.19.255.255");
+
+    /// <summary>The namespace's own IPv6 address, on <c>lo</c> (outside the names' part of the range).</summary>
+    public static readonly IPAddress NamespaceIPv6 = IPAddress.Parse("fd65:6772:6573::ffff:ffff");
+
     /// <summary>The most names a map can hold: the IPv4 range less its first and last address.</summary>
     public const int MaxCapacity = (1 << 17) - 2;
 

@@ -50,6 +50,9 @@ public sealed record EgressOptions
     /// <summary>Cross-process JSON-lines journal, or <see langword="null"/>.</summary>
     public string? EventsFile { get; init; }
 
+    /// <summary>Integrity mode of the journal (<c>EGRESS_EVENTS_KEY</c>), or <see langword="null"/>. Its text never shows the key.</summary>
+    public Events.JournalIntegrity? JournalIntegrity { get; init; }
+
     /// <summary>Capacity of the recent-events ring.</summary>
     public int RecentEvents { get; init; } = EgressDefaults.RecentEvents;
 

@@ -44,6 +44,7 @@ public static class EgressOptionsReader
             CiFailOnDrift = failOnDrift,
             LockFile = NullIfBlank(lookup(EgressEnvironment.LockFile)),
             EventsFile = NullIfBlank(lookup(EgressEnvironment.EventsFile)),
+            JournalIntegrity = Events.JournalIntegrity.FromValue(lookup(EgressEnvironment.EventsKey)),
             RecentEvents = ReadInt(lookup, EgressEnvironment.RecentEvents, EgressDefaults.RecentEvents, 0, EgressDefaults.MaxRecentEvents, warnings),
             IsCi = IsCiValue(lookup(EgressEnvironment.Ci)),
             IsGitHubActions = string.Equals(lookup(EgressEnvironment.GitHubActions)?.Trim(), "true", StringComparison.OrdinalIgnoreCase),
@@ -180,20 +181,21 @@ public static class EgressOptionsReader
     private static string? NullIfBlank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     /// <summary>Bounds and escapes a user value before it is echoed in a message.</summary>
-    internal static string Printable(string value)
+    internal static string Printable(string value, int max = 64)
     {
         var span = value.AsSpan();
-        if (span.Length > 64)
+        if (span.Length > max)
         {
-            span = span[..64];
+            span = span[..max];
         }
 
-        var chars = new char[span.Length];
-        for (int i = 0; i < span.Length; i++)
+        // Control characters are shown escaped (\u001b), so a reviewer sees what is there and nothing breaks a line.
+        var sb = new System.Text.StringBuilder(span.Length + 8);
+        foreach (char c in span)
         {
-            chars[i] = char.IsControl(span[i]) ? '?' : span[i];
+            _ = char.IsControl(c) ? sb.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}") : sb.Append(c);
         }
 
-        return value.Length > 64 ? new string(chars) + "…" : new string(chars);
+        return value.Length > max ? sb.Append('…').ToString() : sb.ToString();
     }
 }

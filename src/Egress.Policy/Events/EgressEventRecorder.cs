@@ -1,32 +1,42 @@
 namespace Egress.Policy.Events;
 
 /// <summary>
-/// Records every decision of this process: counters, the recent-events ring, log lines and the optional
-/// cross-process journal, and notifies <see cref="Recorded"/> observers (metrics). Thread-safe; never
-/// throws into the caller.
+/// Records every decision of this process: counts it, builds its typed event and hands the event to each
+/// <see cref="EgressEventSink"/> given at construction (ring, log, journal, metrics, the host's own), then to
+/// <see cref="Recorded"/> observers. Thread-safe; never throws into the caller.
 /// </summary>
 public sealed class EgressEventRecorder : IDisposable
 {
-    private readonly EgressEvent?[] _ring;
-    private readonly Lock _ringGate = new();
     private readonly TimeProvider _time;
+    private readonly RecentEventsRing? _ring;
+    private readonly JournalSink? _journal;
+    private EgressEventSink[] _sinks;
     private long _allowed;
     private long _blocked;
     private long _wouldBlock;
-    private long _journalFailures;
-    private int _ringNext;
-    private int _ringCount;
 
-    /// <summary>Creates a recorder.</summary>
+    /// <summary>Creates a recorder with the standard sinks: ring, log, journal and <see cref="Telemetry.EgressMetrics.Shared"/>.</summary>
     /// <param name="recentCapacity">Capacity of the recent-events ring (0 disables it).</param>
     /// <param name="log">Where log lines go, or <see langword="null"/> for none.</param>
     /// <param name="journal">Cross-process journal, or <see langword="null"/>.</param>
     /// <param name="time">Clock for event timestamps.</param>
     public EgressEventRecorder(int recentCapacity, EventLogWriter? log, EventJournal? journal, TimeProvider? time = null)
+        : this(StandardSinks(recentCapacity, log, journal, Telemetry.EgressMetrics.Shared), time)
     {
-        _ring = new EgressEvent?[Math.Max(0, recentCapacity)];
-        Log = log;
-        Journal = journal;
+    }
+
+    /// <summary>Creates a recorder that writes to <paramref name="sinks"/>, in that order.</summary>
+    /// <param name="sinks">Where events go. The first <see cref="RecentEventsRing"/>, <see cref="EventLogWriter"/>,
+    /// <see cref="JournalSink"/> and <see cref="Telemetry.EgressMetrics"/> among them back <see cref="RecentEvents"/>,
+    /// <see cref="Log"/>, <see cref="Journal"/> and <see cref="Metrics"/>.</param>
+    /// <param name="time">Clock for event timestamps.</param>
+    public EgressEventRecorder(IEnumerable<EgressEventSink> sinks, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(sinks);
+        _sinks = [.. sinks.Where(s => s is not null)];
+        _ring = _sinks.OfType<RecentEventsRing>().FirstOrDefault();
+        _journal = _sinks.OfType<JournalSink>().FirstOrDefault();
+        Log = _sinks.OfType<EventLogWriter>().FirstOrDefault();
         _time = time ?? TimeProvider.System;
     }
 
@@ -37,10 +47,32 @@ public sealed class EgressEventRecorder : IDisposable
     public EventLogWriter? Log { get; }
 
     /// <summary>Journal, if any.</summary>
-    public EventJournal? Journal { get; }
+    public EventJournal? Journal => _journal?.Journal;
 
-    /// <summary>Instruments that count recorded decisions (<see cref="Telemetry.EgressMetrics.Shared"/> by default; <see langword="null"/> for none).</summary>
-    public Telemetry.EgressMetrics? Metrics { get; set; } = Telemetry.EgressMetrics.Shared;
+    /// <summary>The sinks events go to, in order.</summary>
+    public IReadOnlyList<EgressEventSink> Sinks => Volatile.Read(ref _sinks);
+
+    /// <summary>
+    /// The metrics sink (<see cref="Telemetry.EgressMetrics.Shared"/> unless others were given), or <see langword="null"/>
+    /// for none. Prefer giving it at construction (<c>EgressPolicy.Create(..., metrics)</c>, <c>AddEgressPolicy</c>);
+    /// setting it replaces the metrics sink, for hosts that attach their meter after the policy exists.
+    /// </summary>
+    public Telemetry.EgressMetrics? Metrics
+    {
+        get => Volatile.Read(ref _sinks).OfType<Telemetry.EgressMetrics>().FirstOrDefault();
+        set
+        {
+            var current = Volatile.Read(ref _sinks);
+            var replaced = current.Where(s => s is not Telemetry.EgressMetrics).ToList();
+            if (value is not null)
+            {
+                int at = Array.FindIndex(current, s => s is Telemetry.EgressMetrics);
+                replaced.Insert(at < 0 ? replaced.Count : Math.Min(at, replaced.Count), value);
+            }
+
+            Volatile.Write(ref _sinks, [.. replaced]);
+        }
+    }
 
     /// <summary>ALLOW events (including audit-mode would-be denials).</summary>
     public long AllowedTotal => Interlocked.Read(ref _allowed);
@@ -52,7 +84,7 @@ public sealed class EgressEventRecorder : IDisposable
     public long WouldBlockTotal => Interlocked.Read(ref _wouldBlock);
 
     /// <summary>Journal appends that failed (the event is still counted, logged and kept in the ring).</summary>
-    public long JournalFailures => Interlocked.Read(ref _journalFailures);
+    public long JournalFailures => _journal?.Failures ?? 0;
 
     /// <summary>Builds and records the event for <paramref name="decision"/> (untimed; prefer <see cref="EgressPolicy.Evaluate(string, in DecisionContext)"/>).</summary>
     /// <param name="decision">The decision.</param>
@@ -69,12 +101,6 @@ public sealed class EgressEventRecorder : IDisposable
     public EgressEvent Record(in EgressDecision decision, in DecisionContext context, string? rawInput, TimeSpan? decisionTime)
     {
         string source = context.Source;
-        if (decisionTime is { } elapsed)
-        {
-            Metrics?.RecordDuration(elapsed, decision, source);
-        }
-
-        Metrics?.RecordDecision(decision, source);
         var evt = new EgressEvent
         {
             Timestamp = _time.GetUtcNow().ToUnixTimeMilliseconds(),
@@ -93,69 +119,15 @@ public sealed class EgressEventRecorder : IDisposable
             Thread = Environment.CurrentManagedThreadId,
             WouldDeny = decision.WouldDeny,
         };
-        Record(evt);
+        Write(evt, decisionTime);
         return evt;
     }
 
-    /// <summary>Records an event built elsewhere.</summary>
+    /// <summary>Records an event built elsewhere (untimed).</summary>
     public void Record(EgressEvent evt)
     {
         ArgumentNullException.ThrowIfNull(evt);
-        if (evt.IsBlocked)
-        {
-            Interlocked.Increment(ref _blocked);
-        }
-        else
-        {
-            Interlocked.Increment(ref _allowed);
-            if (evt.WouldDeny)
-            {
-                Interlocked.Increment(ref _wouldBlock);
-            }
-        }
-
-        if (_ring.Length > 0)
-        {
-            lock (_ringGate)
-            {
-                _ring[_ringNext] = evt;
-                _ringNext = (_ringNext + 1) % _ring.Length;
-                _ringCount = Math.Min(_ringCount + 1, _ring.Length);
-            }
-        }
-
-        Log?.Write(evt);
-        if (Journal is not null)
-        {
-            try
-            {
-                Journal.Append(evt);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
-            {
-                // Report the first failure, count the rest; the decision itself stands.
-                if (Interlocked.Increment(ref _journalFailures) == 1)
-                {
-                    Log?.Warn(ex.Message);
-                }
-            }
-        }
-
-        var observers = Recorded;
-        if (observers is not null)
-        {
-            foreach (Action<EgressEvent> observer in observers.GetInvocationList())
-            {
-                try
-                {
-                    observer(evt);
-                }
-                catch (Exception)
-                {
-                    // Telemetry never throws into the request path.
-                }
-            }
-        }
+        Write(evt, null);
     }
 
     /// <summary>
@@ -187,21 +159,73 @@ public sealed class EgressEventRecorder : IDisposable
     }
 
     /// <summary>The recent events, oldest first.</summary>
-    public IReadOnlyList<EgressEvent> RecentEvents()
-    {
-        lock (_ringGate)
-        {
-            var result = new EgressEvent[_ringCount];
-            int start = (_ringNext - _ringCount + _ring.Length) % Math.Max(1, _ring.Length);
-            for (int i = 0; i < _ringCount; i++)
-            {
-                result[i] = _ring[(start + i) % _ring.Length]!;
-            }
+    public IReadOnlyList<EgressEvent> RecentEvents() => _ring?.Snapshot() ?? [];
 
-            return result;
+    /// <summary>Closes the journal. Other sinks belong to whoever created them (metrics to the host or container).</summary>
+    public void Dispose() => _journal?.Dispose();
+
+    private static List<EgressEventSink> StandardSinks(int recentCapacity, EventLogWriter? log, EventJournal? journal, Telemetry.EgressMetrics? metrics)
+    {
+        var sinks = new List<EgressEventSink> { new RecentEventsRing(recentCapacity) };
+        if (log is not null)
+        {
+            sinks.Add(log);
         }
+
+        if (journal is not null)
+        {
+            sinks.Add(new JournalSink(journal, log));
+        }
+
+        if (metrics is not null)
+        {
+            sinks.Add(metrics);
+        }
+
+        return sinks;
     }
 
-    /// <inheritdoc />
-    public void Dispose() => Journal?.Dispose();
+    private void Write(EgressEvent evt, TimeSpan? decisionTime)
+    {
+        if (evt.IsBlocked)
+        {
+            Interlocked.Increment(ref _blocked);
+        }
+        else
+        {
+            Interlocked.Increment(ref _allowed);
+            if (evt.WouldDeny)
+            {
+                Interlocked.Increment(ref _wouldBlock);
+            }
+        }
+
+        foreach (var sink in Volatile.Read(ref _sinks))
+        {
+            try
+            {
+                sink.Write(evt, decisionTime);
+            }
+            catch (Exception)
+            {
+                // A sink never breaks a decision (its contract says it does not throw; this holds it to that).
+            }
+        }
+
+        var observers = Recorded;
+        if (observers is not null)
+        {
+            foreach (Action<EgressEvent> observer in observers.GetInvocationList())
+            {
+                try
+                {
+                    observer(evt);
+                }
+                catch (Exception)
+                {
+                    // Telemetry never throws into the request path.
+                }
+            }
+        }
+    }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Egress.Policy.Configuration;
 using Egress.Policy.FileSystem;
 
@@ -26,9 +27,9 @@ public sealed partial class EventJournal
     {
         ArgumentNullException.ThrowIfNull(onEvent);
         using var stream = RegularFile.OpenRead(path, EgressEnvironment.EventsFile);
-        return stream is null
+        return (stream is null
             ? JournalReadResult.Empty with { IntegrityChecked = integrity is not null, IntegrityError = integrity?.Error }
-            : Read(stream, onEvent, integrity);
+            : Read(stream, onEvent, integrity)) with { Path = path };
     }
 
     /// <summary>Streams the events of a journal held in <paramref name="stream"/> (see <see cref="Read(string, Action{EgressEvent}, JournalIntegrity?)"/>).</summary>
@@ -37,59 +38,67 @@ public sealed partial class EventJournal
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(onEvent);
         var state = new ReadState(onEvent, integrity);
-        var buffer = new byte[MaxLineBytes + 1];
-        int filled = 0;
-        bool discarding = false;
-        while (true)
+        const int Capacity = MaxLineBytes + 1;
+        var buffer = ArrayPool<byte>.Shared.Rent(Capacity); // may be larger; only Capacity bytes are used
+        try
         {
-            int n = stream.Read(buffer, filled, buffer.Length - filled);
-            if (n == 0)
-            {
-                break;
-            }
-
-            filled += n;
-            int start = 0;
+            int filled = 0;
+            bool discarding = false;
             while (true)
             {
-                int nl = Array.IndexOf(buffer, (byte)'\n', start, filled - start);
-                if (nl < 0)
+                int n = stream.Read(buffer, filled, Capacity - filled);
+                if (n == 0)
                 {
                     break;
                 }
 
-                state.Line++;
-                if (discarding)
+                filled += n;
+                int start = 0;
+                while (true)
                 {
-                    discarding = false; // the over-long line was counted when it overflowed
-                }
-                else
-                {
-                    state.Consume(buffer.AsSpan(start, nl - start));
+                    int nl = Array.IndexOf(buffer, (byte)'\n', start, filled - start);
+                    if (nl < 0)
+                    {
+                        break;
+                    }
+
+                    state.Line++;
+                    if (discarding)
+                    {
+                        discarding = false; // the over-long line was counted when it overflowed
+                    }
+                    else
+                    {
+                        state.Consume(buffer.AsSpan(start, nl - start));
+                    }
+
+                    start = nl + 1;
                 }
 
-                start = nl + 1;
+                // Keep the partial line; a line longer than the buffer is skipped whole.
+                Array.Copy(buffer, start, buffer, 0, filled - start);
+                filled -= start;
+                if (filled == Capacity)
+                {
+                    if (!discarding)
+                    {
+                        state.Unreadable(state.Line + 1);
+                    }
+
+                    discarding = true;
+                    filled = 0;
+                }
             }
 
-            // Keep the partial line; a line longer than the buffer is skipped whole.
-            Array.Copy(buffer, start, buffer, 0, filled - start);
-            filled -= start;
-            if (filled == buffer.Length)
+            if (filled > 0 && !discarding)
             {
-                if (!discarding)
-                {
-                    state.Unreadable(state.Line + 1);
-                }
-
-                discarding = true;
-                filled = 0;
+                state.Line++;
+                state.Consume(buffer.AsSpan(0, filled)); // last line without '\n' (a writer may still be mid-way)
             }
         }
-
-        if (filled > 0 && !discarding)
+        finally
         {
-            state.Line++;
-            state.Consume(buffer.AsSpan(0, filled)); // last line without '\n' (a writer may still be mid-way)
+            ArrayPool<byte>.Shared.Return(buffer);
         }
 
         return state.Result();

@@ -74,7 +74,22 @@ public sealed partial class EventJournal : IDisposable
                 _fd = RegularFile.OpenAppend(Path, EgressEnvironment.EventsFile);
             }
 
-            WriteFully(AtLineBoundary() ? line : [(byte)'\n', .. line]);
+            // Our writers take a short advisory lock around "does the file end in a newline?" + write: without
+            // it, another writer's append seen half-way (i_size grows page by page) looks like a torn line and
+            // adds a blank one. The lock is only tried for a bounded time, so a process that holds it forever
+            // cannot wedge decisions: then the record is written after a newline, which is always safe.
+            bool locked = TryLock();
+            try
+            {
+                WriteFully(locked && AtLineBoundary() ? line : [(byte)'\n', .. line]);
+            }
+            finally
+            {
+                if (locked)
+                {
+                    _ = RegularFile.Native.Flock(_fd, RegularFile.Native.LOCK_UN);
+                }
+            }
         }
     }
 
@@ -135,6 +150,29 @@ public sealed partial class EventJournal : IDisposable
         }
     }
 
+    /// <summary>Tries the journal's advisory lock for at most about 50 ms.</summary>
+    private bool TryLock()
+    {
+        for (int attempt = 0; attempt < 50; attempt++)
+        {
+            if (RegularFile.Native.Flock(_fd, RegularFile.Native.LOCK_EX | RegularFile.Native.LOCK_NB) == 0)
+            {
+                return true;
+            }
+
+            if (attempt < 10)
+            {
+                Thread.SpinWait(64);
+            }
+            else
+            {
+                Thread.Sleep(1);
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Whether the file is empty or ends in a newline (the last byte, read with <c>pread</c>; the write offset is unaffected).</summary>
     private unsafe bool AtLineBoundary()
     {
@@ -166,7 +204,7 @@ public sealed partial class EventJournal : IDisposable
                         continue;
                     }
 
-                    throw new IOException($"cannot append to event journal {Path} (EGRESS_EVENTS_FILE): errno {errno}");
+                    throw new IOException($"cannot append to event journal {Path} (EGRESS_EVENTS_FILE): {Marshal.GetPInvokeErrorMessage(errno)}");
                 }
 
                 offset += (int)written;

@@ -8,7 +8,7 @@ namespace Egress.Policy.Events;
 /// Writes decision log lines to a <see cref="TextWriter"/> (stderr by default) per <c>EGRESS_LOG</c> and
 /// <c>EGRESS_LOG_FORMAT</c>. Only hosts and ports are logged, never URLs, paths, queries or credentials.
 /// </summary>
-public sealed class EventLogWriter
+public sealed class EventLogWriter : EgressEventSink
 {
     private readonly TextWriter _writer;
     private readonly Lock _gate = new();
@@ -29,6 +29,9 @@ public sealed class EventLogWriter
 
     /// <summary>Whether <paramref name="evt"/> is logged at this level.</summary>
     public bool ShouldLog(EgressEvent evt) => Level >= 2 || (Level >= 1 && (evt.IsBlocked || evt.WouldDeny));
+
+    /// <inheritdoc />
+    public override void Write(EgressEvent evt, TimeSpan? decisionTime) => Write(evt);
 
     /// <summary>Writes the event if the level asks for it. Never throws.</summary>
     public void Write(EgressEvent evt)

@@ -40,6 +40,9 @@ public sealed class EventStatistics
     /// <summary>Journal lines that could not be read.</summary>
     public long SkippedLines { get; set; }
 
+    /// <summary>What the journal read found (line numbers of unreadable and unverified lines), or <see langword="null"/> when none was read.</summary>
+    public JournalReadResult? Journal { get; set; }
+
     /// <summary>Why the journal could not be read at all, or <see langword="null"/>; verification fails on it.</summary>
     public string? JournalError { get; set; }
 

@@ -9,6 +9,9 @@ public sealed record JournalReadResult
     /// <summary>A read of a journal that does not exist: no events.</summary>
     public static readonly JournalReadResult Empty = new();
 
+    /// <summary>The journal file read, or <see langword="null"/> for a stream.</summary>
+    public string? Path { get; init; }
+
     /// <summary>Events read (including events recovered from glued lines).</summary>
     public long Events { get; init; }
 

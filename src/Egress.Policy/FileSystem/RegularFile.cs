@@ -162,6 +162,13 @@ internal static partial class RegularFile
         [LibraryImport("libc", EntryPoint = "pread", SetLastError = true)]
         public static unsafe partial nint Pread(int fd, byte* buffer, nuint count, long offset);
 
+        public const int LOCK_EX = 2;
+        public const int LOCK_NB = 4;
+        public const int LOCK_UN = 8;
+
+        [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
+        public static partial int Flock(int fd, int operation);
+
         [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
         public static partial long Lseek(int fd, long offset, int whence);
 

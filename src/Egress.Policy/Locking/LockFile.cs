@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using System.Text;
 using Egress.Policy.Configuration;
+using Egress.Policy.FileSystem;
+using Egress.Policy.Tokens;
 
 namespace Egress.Policy.Locking;
 
@@ -40,12 +42,21 @@ public static class LockFile
     }
 
     /// <summary>Parses lock file text into its token set (lower-cased, trimmed, comments and blanks dropped).</summary>
-    public static ImmutableSortedSet<string> Parse(string text)
+    public static ImmutableSortedSet<string> Parse(string text) => ParseContent(text).Tokens;
+
+    /// <summary>
+    /// Parses lock file text: the token set, and every non-comment line checked with the token grammar
+    /// (the lines that are invalid or wildcards, with their 1-based line numbers).
+    /// </summary>
+    public static LockFileContent ParseContent(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         var tokens = ImmutableSortedSet.CreateBuilder<string>(StringComparer.Ordinal);
+        var problems = ImmutableArray.CreateBuilder<LockFileProblem>();
+        int number = 0;
         foreach (var rawLine in text.Split('\n'))
         {
+            number++;
             var line = rawLine;
             int hash = line.IndexOf('#');
             if (hash >= 0)
@@ -54,30 +65,59 @@ public static class LockFile
             }
 
             line = line.Trim().ToLowerInvariant();
-            if (line.Length > 0)
+            if (line.Length == 0)
             {
-                tokens.Add(line);
+                continue;
+            }
+
+            tokens.Add(line);
+            if (!EgressToken.TryParse(line, out _, out var error))
+            {
+                bool wildcard = EgressToken.IsWildcard(line);
+                var shown = Escape(line);
+                problems.Add(new LockFileProblem(number, shown, wildcard ? $"wildcard token '{shown}' is prohibited" : error!, wildcard));
             }
         }
 
-        return tokens.ToImmutable();
+        return new LockFileContent(tokens.ToImmutable(), problems.ToImmutable());
     }
 
     /// <summary>Reads and parses the lock file at <paramref name="path"/>. Throws <see cref="IOException"/> naming the file.</summary>
-    public static ImmutableSortedSet<string> Read(string path)
+    public static ImmutableSortedSet<string> Read(string path) => Load(path).Tokens;
+
+    /// <summary>
+    /// Reads the lock file at <paramref name="path"/>: tokens and invalid lines. It must be a regular file (not
+    /// a link, FIFO or device) of at most <see cref="MaxBytes"/> bytes. Throws <see cref="IOException"/> naming the file.
+    /// </summary>
+    public static LockFileContent Load(string path)
     {
-        var info = new FileInfo(path);
-        if (!info.Exists)
+        using var stream = RegularFile.OpenRead(path, "lock file") ?? throw new FileNotFoundException($"lock file {path} does not exist", path);
+        var bytes = new MemoryStream();
+        var buffer = new byte[64 * 1024];
+        int n;
+        while ((n = stream.Read(buffer)) > 0)
         {
-            throw new FileNotFoundException($"lock file {path} does not exist", path);
+            bytes.Write(buffer, 0, n);
+            if (bytes.Length > MaxBytes)
+            {
+                throw new IOException($"lock file {path} is larger than {MaxBytes} bytes");
+            }
         }
 
-        if (info.Length > MaxBytes)
+        var data = bytes.GetBuffer().AsSpan(0, (int)bytes.Length);
+        if (data.StartsWith(Encoding.UTF8.Preamble))
         {
-            throw new IOException($"lock file {path} is larger than {MaxBytes} bytes");
+            data = data[Encoding.UTF8.Preamble.Length..];
         }
 
-        return Parse(File.ReadAllText(path, Encoding.UTF8));
+        return ParseContent(Encoding.UTF8.GetString(data));
+    }
+
+    /// <summary>A lock file token as shown to a reviewer: whole, with control characters escaped (<c>\u001b</c>).</summary>
+    public static string Escape(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        return EgressOptionsReader.Printable(token, int.MaxValue);
     }
 
     /// <summary>Renders a lock file for <paramref name="tokens"/> with the review header.</summary>

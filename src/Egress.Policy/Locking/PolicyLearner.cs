@@ -47,15 +47,33 @@ public static class PolicyLearner
     /// </summary>
     /// <exception cref="IOException">The file cannot be read.</exception>
     /// <exception cref="InvalidDataException">The file is neither a journal nor a summary.</exception>
-    public static LearnedPolicy LearnFromFile(string path)
+    public static LearnedPolicy LearnFromFile(string path) => LearnFromFile(path, null);
+
+    /// <summary>
+    /// Learns from a journal or summary; with <paramref name="integrity"/> (<c>EGRESS_EVENTS_KEY</c>) only journal
+    /// lines whose MAC verifies are learned from (a forged ALLOW line never becomes a proposal), and a summary,
+    /// which carries no MACs, is refused.
+    /// </summary>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    /// <exception cref="InvalidDataException">The file is neither a journal nor a summary, or a summary under an integrity key.</exception>
+    public static LearnedPolicy LearnFromFile(string path, Events.JournalIntegrity? integrity)
     {
-        if (!File.Exists(path))
+        // A regular file, not a link, FIFO or device (which would hang or never end the read).
+        using (var probe = FileSystem.RegularFile.OpenRead(path, "--from-events file"))
         {
-            throw new FileNotFoundException($"no such file: {path}", path);
+            if (probe is null)
+            {
+                throw new FileNotFoundException($"no such file: {path}", path);
+            }
         }
 
         if (!path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) && TryReadSummary(path) is { } summary)
         {
+            if (integrity is not null)
+            {
+                throw new InvalidDataException($"{path} is an egress summary, which carries no MACs; with {Configuration.EgressEnvironment.EventsKey} set, learn from the journal");
+            }
+
             var events = new List<EgressEvent>();
             foreach (var h in summary.UniqueAllowedHosts.Hosts)
             {
@@ -78,13 +96,18 @@ public static class PolicyLearner
         }
 
         var journal = new List<EgressEvent>();
-        var result = EventJournal.Read(path, journal.Add);
-        if (journal.Count == 0 && result.SkippedLines > 0)
+        var result = EventJournal.Read(path, journal.Add, integrity);
+        if (result.IntegrityError is { } keyError)
+        {
+            throw new InvalidDataException($"cannot verify {path}: {keyError}");
+        }
+
+        if (journal.Count == 0 && result.UnreadableLines > 0)
         {
             throw new InvalidDataException($"{path} is neither an egress journal (JSON lines) nor an egress-summary.json");
         }
 
-        return Learn(journal);
+        return Learn(journal) with { Journal = result };
     }
 
     /// <summary>The registrable-looking domain of <paramref name="host"/> (see <see cref="Domains.RegistrableDomain.Of"/>).</summary>
@@ -203,6 +226,9 @@ public sealed record LearnedPolicy
 
     /// <summary>Hosts that could not be turned into a token (e.g. not canonicalisable).</summary>
     public IReadOnlyList<string> Skipped { get; init; } = [];
+
+    /// <summary>What the journal read found (unreadable and unverified lines), or <see langword="null"/> for a summary.</summary>
+    public JournalReadResult? Journal { get; init; }
 
     /// <summary>Distinct hosts seen only in denied events (not learned: run in audit mode to learn them).</summary>
     public int DeniedHostsIgnored { get; init; }

@@ -12,7 +12,7 @@ namespace Egress.Policy.Telemetry;
 /// pays a few field reads. Tag cardinality is bounded: sources, tokens and denied hosts are each capped, and
 /// values past the cap are reported as <see cref="EgressMetricNames.Other"/>.
 /// </summary>
-public sealed class EgressMetrics : IDisposable
+public sealed class EgressMetrics : Events.EgressEventSink, IDisposable
 {
     /// <summary>Distinct denied hosts reported in <see cref="EgressMetricNames.HostTag"/> before the rest become <c>other</c>.</summary>
     public const int DefaultMaxHostTags = 100;
@@ -92,6 +92,38 @@ public sealed class EgressMetrics : IDisposable
         if (_duration.Enabled)
         {
             RecordDurationCore(elapsed.TotalSeconds, decision.Allowed, source);
+        }
+    }
+
+    /// <summary>The sink: counts the event and records its decision time on the histogram (every source).</summary>
+    /// <param name="evt">The recorded event.</param>
+    /// <param name="decisionTime">Time spent deciding, when a decision was made.</param>
+    public override void Write(Events.EgressEvent evt, TimeSpan? decisionTime)
+    {
+        ArgumentNullException.ThrowIfNull(evt);
+        bool allowed = evt.Action == "ALLOW";
+        if (decisionTime is { } elapsed && _duration.Enabled)
+        {
+            RecordDurationCore(elapsed.TotalSeconds, allowed, evt.Source);
+        }
+
+        var outcome = evt.Outcome ?? (allowed && !evt.WouldDeny ? EgressOutcome.Allowed : EgressOutcome.NotInAllowlist);
+        string? host = outcome == EgressOutcome.InvalidDestination ? null : evt.Host;
+        if (allowed)
+        {
+            if (_allowed.Enabled)
+            {
+                AddAllowed(evt.Token, evt.Source);
+            }
+
+            if (evt.WouldDeny && _wouldBlock.Enabled)
+            {
+                AddDenial(_wouldBlock, outcome, host, evt.Source);
+            }
+        }
+        else if (_blocked.Enabled)
+        {
+            AddDenial(_blocked, outcome, host, evt.Source);
         }
     }
 

@@ -71,7 +71,12 @@ public static class PolicyVerifier
         {
             try
             {
-                var locked = LockFile.Read(lockPath);
+                var (locked, problems) = LockFile.Load(lockPath);
+                foreach (var problem in problems)
+                {
+                    Fail(3, VerificationCategory.Validation, problem.Describe(lockPath)); // every lock line is a token
+                }
+
                 var (added, removed) = LockFile.Diff(options.Allowlist, locked);
                 if (!added.IsEmpty || !removed.IsEmpty)
                 {
@@ -118,10 +123,8 @@ public static class PolicyVerifier
             errors.Add(new VerificationFinding(5, VerificationCategory.Validation, journalError));
         }
 
-        if (events.SkippedLines > 0)
-        {
-            warnings.Add(new VerificationFinding(0, VerificationCategory.Validation, $"{events.SkippedLines} unreadable line(s) in {EgressEnvironment.EventsFile} were skipped"));
-        }
+        // Unreadable, unverified (EGRESS_EVENTS_KEY) lines and an unusable key: errors in CI (see JournalFindings).
+        JournalFindings.Add(events, ci, errors, warnings);
 
         return new VerificationResult
         {
@@ -162,8 +165,9 @@ public static class PolicyVerifier
                     throw new IOException($"{path} is a directory");
                 }
 
-                var result = EventJournal.Read(path, stats.Add);
+                var result = EventJournal.Read(path, stats.Add, policy.Options.JournalIntegrity);
                 stats.SkippedLines = result.SkippedLines;
+                stats.Journal = result;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

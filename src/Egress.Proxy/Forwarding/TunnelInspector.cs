@@ -69,7 +69,7 @@ internal static class TunnelInspector
             var refusal = Decide(connector.Policy, destination, hello);
             if (refusal is { } decision)
             {
-                connector.Policy.Events.Record(decision, UpstreamConnector.Source);
+                connector.Policy.Events.Record(decision, connector.Context, decision.DestinationHost is null ? destination.ToString() : null, null);
                 ProxyMetrics.Reject(hello.Status == ClientHelloStatus.Complete ? "tls_server_name_denied" : "tls_client_hello_malformed");
                 if (!decision.Allowed)
                 {
@@ -95,24 +95,12 @@ internal static class TunnelInspector
         {
             case ClientHelloStatus.NotTls:
                 return null;
-            case ClientHelloStatus.Complete when hello.ServerName is null:
-                return null;
             case ClientHelloStatus.Complete:
-                string name = hello.ServerName!;
-                string authority = destination.Port == 0 ? name : $"{name}:{destination.Port}";
-                if (DestinationParser.TryParse(authority, out var named, out _) && named.Host == destination.Host)
-                {
-                    return null;
-                }
-
-                var decision = policy.Decide(authority);
-                string context = $"TLS server name {name} in a CONNECT tunnel to {destination}";
-                return decision.Outcome == EgressOutcome.Allowed ? null : decision with { Reason = $"{decision.Reason} ({context})" };
+                // The core's two-name decision (as for a Host header): a different name must itself be allowed.
+                var decision = policy.Decide(destination, hello.ServerName, "TLS SNI");
+                return decision.Outcome == EgressOutcome.Allowed ? null : decision;
             default:
-                // Built here until the core has a typed outcome for it: the same enforce/audit shape as the core's.
-                bool enforced = policy.Options.Enforce;
-                string reason = $"malformed TLS ClientHello in a CONNECT tunnel to {destination}: {hello.Problem}";
-                return new EgressDecision(!enforced, enforced ? reason : $"audit mode: would deny ({reason})", null, destination.Host, destination.Port, EgressOutcome.InvalidDestination, enforced);
+                return policy.DecideInvalid($"malformed TLS ClientHello in a CONNECT tunnel to {destination}: {hello.Problem}");
         }
     }
 

@@ -12,11 +12,13 @@ namespace Egress.Proxy.Forwarding;
 /// (special-purpose ranges need an explicit token), and only a checked address is connected to. Exactly one
 /// event is recorded per request, carrying the address dialled.
 /// </summary>
-internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyOptions options, string source = UpstreamConnector.Source, Func<long>? generation = null)
+internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyOptions options, string source = UpstreamConnector.Source, ProxyInstruments? metrics = null, Func<long>? generation = null)
 {
+    private readonly ProxyInstruments _metrics = metrics ?? ProxyMetrics.Default;
+
     /// <summary>A connector deciding through one fixed policy.</summary>
-    public UpstreamConnector(EgressPolicy policy, ProxyOptions options, string source = UpstreamConnector.Source)
-        : this(() => policy, options, source)
+    public UpstreamConnector(EgressPolicy policy, ProxyOptions options, string source = UpstreamConnector.Source, ProxyInstruments? metrics = null)
+        : this(() => policy, options, source, metrics)
     {
     }
 
@@ -32,6 +34,9 @@ internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyO
     /// <summary>Changes when a reload swaps the policy (Gateway/): a kept-alive upstream decided under an older policy is decided again.</summary>
     public long Generation => generation?.Invoke() ?? 0;
 
+    /// <summary>Who decisions are recorded for (the source), as the server-name check records them too.</summary>
+    public DecisionContext Context => ProxyContext;
+
     /// <summary>Records the decision for a request that reused a connection to the same destination.</summary>
     public void RecordReuse(in EgressDecision decision, string kind) => RecordReuse(decision, kind, ProxyContext);
 
@@ -39,7 +44,7 @@ internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyO
     public void RecordReuse(in EgressDecision decision, string kind, in DecisionContext context)
     {
         Policy.Record(decision, context);
-        ProxyMetrics.Request(kind, decision.Allowed);
+        _metrics.Request(kind, decision.Allowed);
     }
 
     /// <summary>Decides and, when allowed, connects.</summary>
@@ -100,7 +105,7 @@ internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyO
                     ? socket.ConnectAsync(new IPEndPoint(address, destination.Port), timeout.Token).AsTask()
                     : upstreamProxy.ConnectAsync(socket, new IPEndPoint(address, destination.Port), timeout.Token)).ConfigureAwait(false);
                 connection.Record(decision);
-                ProxyMetrics.Request(kind, true);
+                _metrics.Request(kind, true);
                 return new UpstreamResult { Socket = socket, Decision = decision };
             }
             catch (Exception ex) when (ex is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
@@ -124,17 +129,17 @@ internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyO
     public UpstreamResult Invalid(string rawTarget, string kind, in DecisionContext context)
     {
         var decision = Policy.Evaluate(rawTarget, context);
-        ProxyMetrics.Request(kind, decision.Allowed);
+        _metrics.Request(kind, decision.Allowed);
         var response = decision.Allowed
             ? ProxyResponses.Error(400, decision.Reason)
             : ProxyResponses.Denied(EgressPolicyHostOrRaw(decision, rawTarget), decision.Port, decision.Reason, string.Empty);
         return new UpstreamResult { Decision = decision, Response = response };
     }
 
-    private static UpstreamResult Deny(ConnectionDecision connection, in EgressDecision decision, string kind)
+    private UpstreamResult Deny(ConnectionDecision connection, in EgressDecision decision, string kind)
     {
         connection.Record(decision);
-        ProxyMetrics.Request(kind, false);
+        _metrics.Request(kind, false);
         var destination = connection.Destination;
         string suggestion = decision.Outcome == EgressOutcome.SpecialPurposeAddress && !destination.IsIPAddress
             ? "=" + destination.Host
@@ -146,10 +151,10 @@ internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyO
         };
     }
 
-    private static UpstreamResult Fail(ConnectionDecision connection, in EgressDecision decision, string kind, int status, string message)
+    private UpstreamResult Fail(ConnectionDecision connection, in EgressDecision decision, string kind, int status, string message)
     {
         connection.Record(decision);
-        ProxyMetrics.Request(kind, decision.Allowed);
+        _metrics.Request(kind, decision.Allowed);
         return new UpstreamResult { Decision = decision, Response = ProxyResponses.Error(status, message) };
     }
 

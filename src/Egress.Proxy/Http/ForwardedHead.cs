@@ -37,9 +37,13 @@ internal static class ForwardedHead
         var sb = new StringBuilder(sizeHint + 32);
         sb.Append(response.First).Append(' ').Append(response.Second).Append(' ').Append(response.Third).Append("\r\n");
         bool upgrade = response.Second == "101";
+
+        // RFC 9112 6.3: Transfer-Encoding overrides Content-Length, which must then not be forwarded.
+        bool transferCoded = response.Get("Transfer-Encoding") is not null;
         foreach (var field in response.Headers)
         {
-            if (HopByHop.Is(field, response) && !(upgrade && (field.Is("Upgrade") || field.Is("Connection"))))
+            if ((HopByHop.Is(field, response) && !(upgrade && (field.Is("Upgrade") || field.Is("Connection"))))
+                || (transferCoded && field.Is("Content-Length")))
             {
                 continue;
             }

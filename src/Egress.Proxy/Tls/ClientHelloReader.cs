@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Text;
 
 namespace Egress.Proxy.Tls;
 
@@ -39,8 +38,6 @@ public static class ClientHelloReader
     private const int HandshakeHeaderLength = 4;
     private const ushort ServerNameExtension = 0;
     private const ushort EncryptedClientHelloExtension = 0xfe0d;
-    private const byte HostNameType = 0;
-    private const int MaxHostNameLength = 253 + 1;
 
     /// <summary>Reads <paramref name="data"/>, the first bytes of a stream, as a TLS ClientHello.</summary>
     /// <param name="data">Every byte received so far, from the start of the stream.</param>
@@ -215,7 +212,7 @@ public static class ClientHelloReader
 
     private static ClientHello ParseBody(ReadOnlySpan<byte> body, int consumed)
     {
-        var reader = new Cursor(body);
+        var reader = new TlsCursor(body);
         if (!reader.TryByte(out byte major) || major != 3 || !reader.TrySkip(1))
         {
             return Malformed("the ClientHello has an invalid version");
@@ -258,7 +255,7 @@ public static class ClientHelloReader
                 }
 
                 sawServerName = true;
-                if (ReadServerName(extension, out serverName) is { } problem)
+                if (ServerNameList.Read(extension, out serverName) is { } problem)
                 {
                     return Malformed(problem);
                 }
@@ -277,134 +274,7 @@ public static class ClientHelloReader
         return new ClientHello { Status = ClientHelloStatus.Complete, ServerName = serverName, HasEncryptedClientHello = ech, BytesNeeded = consumed };
     }
 
-    private static string? ReadServerName(ReadOnlySpan<byte> extension, out string? name)
-    {
-        name = null;
-        var reader = new Cursor(extension);
-        if (!reader.TryUInt16(out int listLength) || listLength != reader.Remaining || listLength == 0)
-        {
-            return "the server_name list has an invalid length";
-        }
-
-        while (reader.Remaining > 0)
-        {
-            if (!reader.TryByte(out byte nameType) || !reader.TryUInt16(out int length) || !reader.TrySlice(length, out var value))
-            {
-                return "a server_name entry is truncated";
-            }
-
-            if (nameType != HostNameType)
-            {
-                return "the server_name list has an entry that is not a host_name";
-            }
-
-            if (name is not null)
-            {
-                return "the server_name list has more than one host_name";
-            }
-
-            if (!IsHostName(value))
-            {
-                return "the server_name is not a valid host name";
-            }
-
-            name = Encoding.ASCII.GetString(value);
-        }
-
-        return null;
-    }
-
-    private static bool IsHostName(ReadOnlySpan<byte> value)
-    {
-        if (value.Length is 0 or > MaxHostNameLength)
-        {
-            return false;
-        }
-
-        int label = 0;
-        for (int i = 0; i < value.Length; i++)
-        {
-            byte b = value[i];
-            if (b == (byte)'.')
-            {
-                // Empty labels are refused; one trailing dot (the absolute form) is kept.
-                if (label == 0)
-                {
-                    return false;
-                }
-
-                label = 0;
-                continue;
-            }
-
-            bool ok = b is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or >= (byte)'0' and <= (byte)'9' or (byte)'-' or (byte)'_';
-            if (!ok || ++label > 63)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
     private static ClientHello Incomplete(int needed) => new() { Status = ClientHelloStatus.Incomplete, BytesNeeded = needed };
 
     private static ClientHello Malformed(string problem) => new() { Status = ClientHelloStatus.Malformed, Problem = problem };
-
-    private ref struct Cursor(ReadOnlySpan<byte> data)
-    {
-        private readonly ReadOnlySpan<byte> _data = data;
-        private int _pos;
-
-        public readonly int Remaining => _data.Length - _pos;
-
-        public bool TryByte(out byte value)
-        {
-            if (Remaining < 1)
-            {
-                value = 0;
-                return false;
-            }
-
-            value = _data[_pos++];
-            return true;
-        }
-
-        public bool TryUInt16(out int value)
-        {
-            if (Remaining < 2)
-            {
-                value = 0;
-                return false;
-            }
-
-            value = BinaryPrimitives.ReadUInt16BigEndian(_data.Slice(_pos, 2));
-            _pos += 2;
-            return true;
-        }
-
-        public bool TrySkip(int count)
-        {
-            if (Remaining < count)
-            {
-                return false;
-            }
-
-            _pos += count;
-            return true;
-        }
-
-        public bool TrySlice(int count, out ReadOnlySpan<byte> slice)
-        {
-            if (Remaining < count)
-            {
-                slice = default;
-                return false;
-            }
-
-            slice = _data.Slice(_pos, count);
-            _pos += count;
-            return true;
-        }
-    }
 }

@@ -1,4 +1,5 @@
 using Egress.Proxy.Http;
+using Egress.Proxy.Tls;
 
 namespace Egress.Proxy.Transparent;
 
@@ -106,10 +107,15 @@ internal static class FirstBytes
 
     private static Sniffed ReadTls(ReadOnlySpan<byte> data, bool full)
     {
-        // Placeholder until the shared ClientHello reader lands (src/Egress.Proxy/Tls/ClientHelloReader.cs):
-        // TLS is recognised but its server name is not read, so the decision falls back to the name the
-        // child's DNS query resolved to the address, else the IP literal (never wider than the policy).
-        _ = full;
-        return data.Length < 5 ? new(Kind.NeedMore, null, "tls") : new(Kind.Done, null, "tls");
+        // The one ClientHello reader (shared with the proxy's CONNECT server-name check).
+        var hello = ClientHelloReader.Read(data);
+        return hello.Status switch
+        {
+            ClientHelloStatus.Complete => new(Kind.Done, string.IsNullOrEmpty(hello.ServerName) ? null : hello.ServerName, "tls"),
+            ClientHelloStatus.Incomplete when full || data.Length >= ClientHelloReader.MaxBytes => new(Kind.Malformed, null, "tls", "TLS ClientHello too large"),
+            ClientHelloStatus.Incomplete => new(Kind.NeedMore, null, "tls"),
+            ClientHelloStatus.NotTls => new(Kind.Done, null, "tcp"),
+            _ => new(Kind.Malformed, null, "tls", "malformed TLS ClientHello: " + hello.Problem),
+        };
     }
 }

@@ -29,7 +29,7 @@ public sealed class TransparentForwarder : IAsyncDisposable
     /// </summary>
     public static readonly TimeSpan FirstBytesTimeout = TimeSpan.FromSeconds(1);
 
-    private const int SniffBytes = 32 * 1024;
+    private const int SniffBytes = Tls.ClientHelloReader.MaxBytes;
     private readonly ProxyOptions _options;
     private readonly UpstreamConnector _connector;
     private readonly ConcurrentDictionary<long, Socket> _open = new();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Egress.Policy.Configuration;
 using Egress.Policy.Events;
 using Egress.TestUtils;
@@ -15,14 +14,7 @@ public sealed class EventJournalSpecialFileTests : IDisposable
 
     private static EgressEvent Event(string host) => new() { Action = "DENY", Host = host, Port = 443, Reason = "r", Source = "test" };
 
-    private string Fifo()
-    {
-        var path = _dir.File("fifo.jsonl");
-        using var mkfifo = Process.Start("mkfifo", [path])!;
-        Assert.True(mkfifo.WaitForExit(10_000));
-        Assert.Equal(0, mkfifo.ExitCode);
-        return path;
-    }
+    private string Fifo() => SpecialFiles.MakeFifo(_dir.File("fifo.jsonl"));
 
     private static async Task<Exception?> Within(Action action)
     {

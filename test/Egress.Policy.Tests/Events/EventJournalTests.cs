@@ -45,7 +45,11 @@ public sealed class EventJournalTests : IDisposable
 
     [Fact]
     public void Read_MissingFile_HasNoEvents()
-        => Assert.Equal(JournalReadResult.Empty, ReadAll(_dir.File("none.jsonl")).Result);
+    {
+        var result = ReadAll(_dir.File("none.jsonl")).Result;
+        Assert.Equal(0, result.Events);
+        Assert.Equal(0, result.SkippedLines);
+    }
 
     [Fact]
     public void Read_GarbageTruncatedAndForeignLines_AreSkippedAndCounted()

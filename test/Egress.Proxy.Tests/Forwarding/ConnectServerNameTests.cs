@@ -30,7 +30,7 @@ public sealed class ConnectServerNameTests
         var deny = Assert.Single(events, e => e.Action == "DENY");
         Assert.Equal("denied.example", deny.Host);
         Assert.Equal(target.Port, deny.Port);
-        Assert.Contains("TLS server name denied.example in a CONNECT tunnel to 127.0.0.1:", deny.Reason, StringComparison.Ordinal);
+        Assert.Equal($"TLS SNI names denied.example on a connection to 127.0.0.1:{target.Port}: not in allowlist", deny.Reason);
     }
 
     [Fact]

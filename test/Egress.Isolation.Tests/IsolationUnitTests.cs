@@ -1,0 +1,67 @@
+using System.Net.Sockets;
+using CsCheck;
+using Egress.Isolation.Agent;
+
+namespace Egress.Isolation.Tests;
+
+/// <summary>The pieces of isolation that need no namespace: arguments, rules, requirement messages.</summary>
+public sealed class IsolationUnitTests
+{
+    [Fact]
+    public void AgentArguments_RoundTrip_AnyCommandAndPaths()
+    {
+        var text = Gen.String[Gen.Char.AlphaNumeric, 0, 12].Select(s => s.Length % 3 == 0 ? "--" + s : s);
+        Gen.Select(Gen.Int[0, 1000], text.Array[0, 3], text.Array[1, 5]).Sample((fd, paths, command) =>
+        {
+            var args = new AgentArguments(fd, paths, command);
+            var parsed = AgentArguments.Parse([.. args.Format()]);
+            return parsed is not null && parsed.ControlFd == fd && parsed.ReadOnlyPaths.SequenceEqual(paths) && parsed.Command.SequenceEqual(command);
+        });
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("--control-fd x -- true")]
+    [InlineData("--control-fd 3")]
+    [InlineData("--control-fd 3 --")]
+    [InlineData("--frob --control-fd 3 -- true")]
+    public void AgentArguments_NotOurs_AreRejected(string args) => Assert.Null(AgentArguments.Parse(args.Split(' ', StringSplitOptions.RemoveEmptyEntries)));
+
+    [Fact]
+    public void Ruleset_RedirectsEveryTcpConnection_ExceptTheAgentsOwnPortsOnLoopback()
+    {
+        var ports = new Dictionary<string, int> { [AgentListener.Relay] = 1001, [AgentListener.Transparent] = 1002, [AgentListener.Transparent6] = 1003 };
+        string rules = NamespaceNetwork.Ruleset(ports);
+
+        Assert.Contains("ip daddr 127.0.0.1 tcp dport { 1001, 1002, 1003 } accept", rules, StringComparison.Ordinal);
+        Assert.Contains("ip6 daddr ::1 tcp dport { 1001, 1002, 1003 } accept", rules, StringComparison.Ordinal);
+        Assert.Contains("meta nfproto ipv4 meta l4proto tcp redirect to :1002", rules, StringComparison.Ordinal);
+        Assert.Contains("meta nfproto ipv6 meta l4proto tcp redirect to :1003", rules, StringComparison.Ordinal);
+        Assert.True(rules.IndexOf("1003 } accept", StringComparison.Ordinal) < rules.IndexOf("redirect to", StringComparison.Ordinal), "the exemption must come before the redirect");
+    }
+
+    [Fact]
+    public void Listeners_AreOnLoopbackOnly()
+    {
+        foreach (var listener in AgentListener.All(ipv6: true).Where(l => l.Type == SocketType.Stream))
+        {
+            Assert.True(System.Net.IPAddress.IsLoopback(listener.Bind.Address), listener.Name);
+        }
+    }
+
+    [Fact]
+    public void Requirements_AMissingProgram_IsNamedWithItsPackage()
+    {
+        string? problem = IsolationRequirements.Check(p => p == "nft" ? null : "/usr/bin/" + p);
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Contains("--isolation none", problem, StringComparison.Ordinal);
+            return;
+        }
+
+        Assert.NotNull(problem);
+        Assert.Contains("'nft' (package nftables)", problem, StringComparison.Ordinal);
+        Assert.Contains("--isolation none", problem, StringComparison.Ordinal);
+        Assert.Null(IsolationRequirements.Check(p => "/usr/bin/" + p));
+    }
+}
