@@ -50,7 +50,7 @@ public sealed class CliProxyTests
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await proxy.Process.WaitForExitAsync(cts.Token);
 
-        Assert.Equal("ok\n", health.StdOut);
+        Assert.Matches("^ok sha256=[0-9a-f]{64}\n$", health.StdOut); // the gateway names the enforced policy (issue 12)
         Assert.Equal(0, proxy.Process.ExitCode);
     }
 

@@ -83,6 +83,7 @@ internal static class ProxyCommand
 
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, signal => OnHangUp(ctx, gateway, signal));
         string mode = policy.Options.Enforce ? "enforcing" : "audit mode (nothing blocked)";
         ctx.Out.WriteLine($"egress-policy proxy listening on http://{server.LocalEndPoint}, {mode}, allowlist: {string.Join(',', policy.Options.Allowlist)}");
         ctx.Out.Flush();
@@ -97,5 +98,16 @@ internal static class ProxyCommand
         await server.StopAsync().ConfigureAwait(false);
         ctx.Error.WriteLine("egress-policy proxy: stopped");
         return ExitCodes.Success;
+    }
+
+    // The one place SIGHUP is handled: the gateway reloads --policy-file (src/Egress.Proxy/Gateway).
+    private static void OnHangUp(CliContext ctx, Egress.Proxy.Gateway.GatewayHost gateway, PosixSignalContext signal)
+    {
+        signal.Cancel = true;
+        if (!gateway.HangUp())
+        {
+            ctx.Error.WriteLine("egress-policy proxy: SIGHUP: the policy comes from the environment; nothing to reload (use --policy-file)");
+            ctx.Error.Flush();
+        }
     }
 }

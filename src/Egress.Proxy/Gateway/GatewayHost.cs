@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using Egress.Policy;
@@ -7,15 +6,13 @@ namespace Egress.Proxy.Gateway;
 
 /// <summary>
 /// The reloading parts of a gateway around one start-up policy: the <see cref="PolicyHolder"/> the server
-/// decides through, the file reloader (when a policy file is used), SIGHUP, the SHA-256 on
+/// decides through, the file reloader (when a policy file is used), what SIGHUP does (<see cref="HangUp"/>), the SHA-256 on
 /// <c>/healthz</c> and as <c>egress_policy_info</c>. Dispose it after the server has stopped.
 /// </summary>
 public sealed class GatewayHost : IDisposable
 {
     /// <summary>How often the policy file's SHA-256 is compared, under the file watcher.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(5);
-
-    private readonly PosixSignalRegistration? _sighup;
 
     /// <summary>Starts the reloading parts.</summary>
     /// <param name="initial">The policy that passed the start-up checks (built from <paramref name="policyFile"/> when given).</param>
@@ -33,21 +30,13 @@ public sealed class GatewayHost : IDisposable
             Reloader = new PolicyReloader(policyFile, Policies, initial.WithAllowlist, log, PollInterval);
         }
 
-        if (!OperatingSystem.IsWindows())
-        {
-            _sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, signal =>
-            {
-                signal.Cancel = true;
-                if (Reloader is null)
-                {
-                    log.WriteLine("egress-policy gateway: SIGHUP: the policy comes from the environment; nothing to reload (use --policy-file)");
-                }
-                else
-                {
-                    Reloader.Trigger();
-                }
-            });
-        }
+    }
+
+    /// <summary>What SIGHUP does: a reload of the policy file; false when there is no file to reload.</summary>
+    public bool HangUp()
+    {
+        Reloader?.Trigger();
+        return Reloader is not null;
     }
 
     /// <summary>The policy the server decides through.</summary>
@@ -70,7 +59,6 @@ public sealed class GatewayHost : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        _sighup?.Dispose();
         Reloader?.Dispose();
     }
 }
