@@ -159,12 +159,8 @@ internal static partial class ExportCommand
         source = lockFile;
         try
         {
-            var bytes = File.ReadAllBytes(lockFile);
-            if (bytes.LongLength > LockFile.MaxBytes)
-            {
-                ctx.Error.WriteLine($"egress-policy export: lock file {lockFile} is larger than {LockFile.MaxBytes} bytes");
-                return false;
-            }
+            // The lock reader's own safe read: no symlink, no FIFO or device, bounded.
+            var bytes = LockFile.ReadBytes(lockFile);
 
             sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
             tokens = LockFile.Parse(Encoding.UTF8.GetString(bytes));

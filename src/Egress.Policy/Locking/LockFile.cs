@@ -91,6 +91,22 @@ public static class LockFile
     /// </summary>
     public static LockFileContent Load(string path)
     {
+        var data = ReadBytes(path).AsSpan();
+        if (data.StartsWith(Encoding.UTF8.Preamble))
+        {
+            data = data[Encoding.UTF8.Preamble.Length..];
+        }
+
+        return ParseContent(Encoding.UTF8.GetString(data));
+    }
+
+    /// <summary>
+    /// The raw bytes of the lock file at <paramref name="path"/>, read the safe way: no symlink followed, a
+    /// regular file required (never a FIFO or a device), at most <see cref="MaxBytes"/>.
+    /// </summary>
+    /// <exception cref="IOException">The file is missing, not a regular file, too large or unreadable.</exception>
+    public static byte[] ReadBytes(string path)
+    {
         using var stream = RegularFile.OpenRead(path, "lock file") ?? throw new FileNotFoundException($"lock file {path} does not exist", path);
         var bytes = new MemoryStream();
         var buffer = new byte[64 * 1024];
@@ -104,13 +120,7 @@ public static class LockFile
             }
         }
 
-        var data = bytes.GetBuffer().AsSpan(0, (int)bytes.Length);
-        if (data.StartsWith(Encoding.UTF8.Preamble))
-        {
-            data = data[Encoding.UTF8.Preamble.Length..];
-        }
-
-        return ParseContent(Encoding.UTF8.GetString(data));
+        return bytes.ToArray();
     }
 
     /// <summary>A lock file token as shown to a reviewer: whole, with control characters escaped (<c>\u001b</c>).</summary>
