@@ -201,10 +201,62 @@ public sealed class SeedFlagsTests : IDisposable
 
         Assert.Equal(0, run.ExitCode);
         using var doc = JsonDocument.Parse(run.Out);
-        Assert.True(doc.RootElement.GetProperty("enforce").GetBoolean());
-        Assert.Equal("openai.com", doc.RootElement.GetProperty("allowlist")[0].GetString());
-        Assert.Equal(100, doc.RootElement.GetProperty("recent_events").GetInt32());
+        Assert.Equal(["config", "metrics", "recent_events"], doc.RootElement.EnumerateObject().Select(p => p.Name));
+        var config = doc.RootElement.GetProperty("config");
+        Assert.True(config.GetProperty("enforce").GetBoolean());
+        Assert.Equal("openai.com", config.GetProperty("allowlist")[0].GetString());
+        Assert.Equal(100, config.GetProperty("recent_events").GetInt32());
+        Assert.Empty(doc.RootElement.GetProperty("recent_events").EnumerateArray());
         Assert.Contains("EGRESS_ENFORCE", run.Error, StringComparison.Ordinal); // the warning goes to stderr, keeping stdout parseable
+    }
+
+    [Fact]
+    public async Task PrintJson_HasTheUpstreamConfigAndMetricsKeysAndTheJournalsEvents()
+    {
+        var journal = _cli.File("events.jsonl");
+        await _cli.RunAsync([("EGRESS_ALLOWLIST", "openai.com"), ("EGRESS_EVENTS_FILE", journal)], "check", "evil.example", "api.openai.com", "b.example");
+
+        var run = await _cli.RunAsync(
+            [("EGRESS_ALLOWLIST", "openai.com"), ("EGRESS_EVENTS_FILE", journal), ("EGRESS_OTEL_EXPORTER", "grpc"), ("EGRESS_PROM_PORT", "9100")],
+            "--print", "--json");
+
+        Assert.Equal(0, run.ExitCode);
+        using var doc = JsonDocument.Parse(run.Out);
+        var config = doc.RootElement.GetProperty("config");
+        foreach (var key in new[] { "enforce", "allowlist", "log_level", "log_format", "otel_enable", "otel_exporter", "otel_endpoint", "prom_enable", "prom_port",
+            "ci_fail_on_blocked", "ci_allow_disable", "ci_fail_on_drift" })
+        {
+            Assert.True(config.TryGetProperty(key, out _), "config lacks " + key);
+        }
+
+        Assert.Equal("grpc", config.GetProperty("otel_exporter").GetString());
+        Assert.Equal("http://localhost:4318", config.GetProperty("otel_endpoint").GetString());
+        Assert.Equal(9100, config.GetProperty("prom_port").GetInt32());
+        var metrics = doc.RootElement.GetProperty("metrics");
+        Assert.Equal(["allowed_total", "blocked_total", "total"], metrics.EnumerateObject().Take(3).Select(p => p.Name));
+        Assert.Equal(1, metrics.GetProperty("allowed_total").GetInt64());
+        Assert.Equal(2, metrics.GetProperty("blocked_total").GetInt64());
+        Assert.Equal(3, metrics.GetProperty("total").GetInt64());
+        var events = doc.RootElement.GetProperty("recent_events").EnumerateArray().ToArray();
+        Assert.Equal(["evil.example", "api.openai.com", "b.example"], events.Select(e => e.GetProperty("host").GetString()));
+        Assert.Equal("DENY", events[0].GetProperty("action").GetString());
+    }
+
+    [Fact]
+    public async Task PrintText_StartsWithTheUpstreamLinesInOrder()
+    {
+        var journal = _cli.File("events.jsonl");
+        await _cli.RunAsync([("EGRESS_ALLOWLIST", "openai.com"), ("EGRESS_EVENTS_FILE", journal)], "check", "evil.example", "api.openai.com");
+
+        var on = await _cli.RunAsync([("EGRESS_ALLOWLIST", "openai.com,github.com"), ("EGRESS_EVENTS_FILE", journal)], "--print");
+        var off = await _cli.RunAsync([("EGRESS_ALLOWLIST", ""), ("EGRESS_ENFORCE", "0")], "--print");
+
+        Assert.Equal(0, on.ExitCode);
+        Assert.Equal(["Enforcement: ENABLED", "Allowlist: openai.com, github.com", "Allowed: 1", "Blocked: 1", "Total: 2", "Recent events (last 2):"], on.OutLines[..6]);
+        Assert.Matches(@"^  \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z DENY evil\.example ", on.OutLines[6]);
+        Assert.Matches(@"^  \S+ ALLOW api\.openai\.com ", on.OutLines[7]);
+        Assert.Equal("Egress policy configuration", on.OutLines[8]);
+        Assert.Equal(["Enforcement: DISABLED", "Allowlist: (empty: everything denied)", "Allowed: 0", "Blocked: 0", "Total: 0", "Recent events: (none)", "Egress policy configuration"], off.OutLines[..7]);
     }
 
     [Fact]

@@ -46,18 +46,17 @@ internal static class SeedFlags
         }
 
         using var policy = ctx.CreatePolicy();
-        EventStatistics? events = null;
+        EventStatistics events = PolicyVerifier.CollectEvents(policy);
         VerificationResult? result = null;
         if (verify || summaryOut is not null)
         {
-            events = PolicyVerifier.CollectEvents(policy);
             result = PolicyVerifier.Verify(policy, events, ctx.WorkingDirectory);
         }
 
         int exit = ExitCodes.Success;
         if (verify)
         {
-            WriteVerification(ctx, policy.Options, result!, events!);
+            WriteVerification(ctx, policy.Options, result!, events);
             ctx.WriteVerificationMetrics(result!);
             exit = result!.ExitCode;
         }
@@ -66,11 +65,16 @@ internal static class SeedFlags
         {
             if (json)
             {
-                PrintJson(ctx, policy, result);
+                PrintJson(ctx, policy, events, result);
             }
             else
             {
-                PrintText(ctx, policy);
+                PrintText(ctx, policy, events);
+            }
+
+            if (events.JournalError is { } journalError)
+            {
+                ctx.Error.WriteLine(CliText.Clean($"egress-policy: warning: {journalError}"));
             }
         }
 
@@ -79,7 +83,7 @@ internal static class SeedFlags
             var path = ctx.FullPath(summaryOut);
             try
             {
-                SummaryWriter.Write(path, EgressSummary.Create(policy.Options, events!, result!));
+                SummaryWriter.Write(path, EgressSummary.Create(policy.Options, events, result!));
                 ctx.Error.WriteLine($"egress-policy: summary written to {path}");
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -118,10 +122,31 @@ internal static class SeedFlags
         }
     }
 
-    private static void PrintText(CliContext ctx, EgressPolicy policy)
+    /// <summary>How many recent events the text form lists (the JSON form lists all it kept).</summary>
+    private const int TextRecentEvents = 10;
+
+    private static void PrintText(CliContext ctx, EgressPolicy policy, EventStatistics events)
     {
         var o = policy.Options;
-        var lines = new List<string>();
+
+        // The upstream module's lines first, in its order, so scripts written against it keep working.
+        var lines = new List<string>
+        {
+            $"Enforcement: {(o.Enforce ? "ENABLED" : "DISABLED")}",
+            $"Allowlist: {(o.Allowlist.IsEmpty ? "(empty: everything denied)" : string.Join(", ", o.Allowlist))}",
+            $"Allowed: {events.AllowedTotal.ToString(CultureInfo.InvariantCulture)}",
+            $"Blocked: {events.BlockedTotal.ToString(CultureInfo.InvariantCulture)}",
+            $"Total: {events.Total.ToString(CultureInfo.InvariantCulture)}",
+        };
+        var recent = events.Recent.TakeLast(TextRecentEvents).ToList();
+        lines.Add(recent.Count == 0 ? "Recent events: (none)" : $"Recent events (last {recent.Count.ToString(CultureInfo.InvariantCulture)}):");
+        foreach (var evt in recent)
+        {
+            var when = DateTimeOffset.FromUnixTimeMilliseconds(evt.Timestamp).UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+            lines.Add(CliText.Bounded($"  {when} {evt.Action} {evt.Authority} {evt.Reason}"));
+        }
+
+        // Our extra detail after them.
         lines.Add("Egress policy configuration");
         lines.Add($"  {EgressEnvironment.Enforce}={(o.Enforce ? "1 (enforce)" : "0 (audit mode: nothing is blocked)")}");
         lines.Add($"  {EgressEnvironment.Allowlist}={string.Join(",", o.Allowlist)}{(o.Allowlist.IsEmpty ? " (empty: everything denied)" : string.Empty)}");
@@ -153,10 +178,15 @@ internal static class SeedFlags
         }
     }
 
-    private static void PrintJson(CliContext ctx, EgressPolicy policy, VerificationResult? result)
+    private static void PrintJson(CliContext ctx, EgressPolicy policy, EventStatistics events, VerificationResult? result)
     {
-        var config = SummaryConfig.From(policy.Options, result?.LockFilePath);
-        ctx.Out.WriteLine(JsonSerializer.Serialize(config, CliJsonContext.Default.SummaryConfig));
+        var printed = new PrintedPolicy
+        {
+            Config = SummaryConfig.From(policy.Options, result?.LockFilePath),
+            Metrics = SummaryMetrics.From(events),
+            RecentEvents = [.. events.Recent],
+        };
+        ctx.Out.WriteLine(JsonSerializer.Serialize(printed, CliJsonContext.Default.PrintedPolicy));
         foreach (var warning in policy.Options.Warnings)
         {
             ctx.Error.WriteLine($"egress-policy: warning: {warning}");

@@ -48,14 +48,7 @@ public sealed record EgressSummary
         {
             Timestamp = (time ?? TimeProvider.System).GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture),
             Config = SummaryConfig.From(options, verification.LockFilePath),
-            Metrics = new SummaryMetrics
-            {
-                AllowedTotal = events.AllowedTotal,
-                BlockedTotal = events.BlockedTotal,
-                WouldBlockTotal = events.WouldBlockTotal,
-                Total = events.Total,
-                SkippedJournalLines = events.SkippedLines,
-            },
+            Metrics = SummaryMetrics.From(events),
             RecentEvents = [.. events.Recent],
             UniqueBlockedHosts = SummaryHosts.From(events.BlockedHosts),
             UniqueWouldBlockHosts = SummaryHosts.From(events.WouldBlockHosts),
@@ -85,8 +78,14 @@ public sealed record SummaryConfig
     public string LogFormat { get; init; } = "text";
     /// <summary>OTLP export on.</summary>
     public bool OtelEnable { get; init; }
+    /// <summary>OTLP protocol: <c>http</c> or <c>grpc</c>.</summary>
+    public string OtelExporter { get; init; } = "http";
+    /// <summary>OTLP endpoint.</summary>
+    public string OtelEndpoint { get; init; } = string.Empty;
     /// <summary>Prometheus endpoint on.</summary>
     public bool PromEnable { get; init; }
+    /// <summary>Prometheus endpoint port.</summary>
+    public int PromPort { get; init; }
     /// <summary>CI fails on blocked events.</summary>
     public bool CiFailOnBlocked { get; init; }
     /// <summary>CI permits disabling enforcement.</summary>
@@ -115,7 +114,10 @@ public sealed record SummaryConfig
             LogLevel = o.LogLevel,
             LogFormat = o.LogFormat == EgressLogFormat.Json ? "json" : "text",
             OtelEnable = o.OtelEnable,
+            OtelExporter = o.OtelExporter == OtlpExporterProtocol.Grpc ? "grpc" : "http",
+            OtelEndpoint = o.OtelEndpoint,
             PromEnable = o.PromEnable,
+            PromPort = o.PromPort,
             CiFailOnBlocked = o.CiFailOnBlocked,
             CiAllowDisable = o.CiAllowDisable,
             CiFailOnDrift = o.CiFailOnDrift,
@@ -135,12 +137,26 @@ public sealed record SummaryMetrics
     public long AllowedTotal { get; init; }
     /// <summary>DENY events.</summary>
     public long BlockedTotal { get; init; }
+    /// <summary>All events (the upstream module's three counters come first, ours after them).</summary>
+    public long Total { get; init; }
     /// <summary>Audit-mode would-be denials (also counted in <see cref="AllowedTotal"/>).</summary>
     public long WouldBlockTotal { get; init; }
-    /// <summary>All events.</summary>
-    public long Total { get; init; }
     /// <summary>Unreadable journal lines skipped.</summary>
     public long SkippedJournalLines { get; init; }
+
+    /// <summary>Builds the record from aggregated events.</summary>
+    public static SummaryMetrics From(EventStatistics events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        return new()
+        {
+            AllowedTotal = events.AllowedTotal,
+            BlockedTotal = events.BlockedTotal,
+            Total = events.Total,
+            WouldBlockTotal = events.WouldBlockTotal,
+            SkippedJournalLines = events.SkippedLines,
+        };
+    }
 }
 
 /// <summary>A set of hosts with counts.</summary>
