@@ -44,9 +44,9 @@ public sealed class EgressDeniedException : HttpRequestException
         string hint = decision.Outcome switch
         {
             EgressOutcome.SpecialPurposeAddress =>
-                $"to allow it, add '={host}' (or the address) to {EgressEnvironment.Allowlist} and to {lockName} ('egress-policy lock' rewrites the lock file)",
+                $"to allow it, add '={EgressPolicy.Authority(host, decision.Port)}' (or the address) to {EgressEnvironment.Allowlist} and to {lockName} ('egress-policy lock' rewrites the lock file)",
             EgressOutcome.InvalidDestination => "fix the destination",
-            _ => $"to allow it, add '{EgressPolicy.SuggestToken(host)}' (or '={host}' for this host only) to {EgressEnvironment.Allowlist} and to {lockName} ('egress-policy lock' rewrites the lock file)",
+            _ => $"to allow it, add '{EgressPolicy.SuggestToken(host, decision.Port)}' (or '={EgressPolicy.Authority(host, decision.Port)}' for this host only) to {EgressEnvironment.Allowlist} and to {lockName} ('egress-policy lock' rewrites the lock file)",
         };
         return $"Egress denied: {target} ({decision.Reason}); {hint}.";
     }

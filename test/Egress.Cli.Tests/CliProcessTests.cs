@@ -103,6 +103,27 @@ public sealed class CliProcessTests : IDisposable
     }
 
     /// <summary>
+    /// A real curl under <c>run --isolation none</c> asks for two ports of one host: the report (text and JSON) lists
+    /// them apart, with the port, and the summary's <c>unique_blocked_hosts</c> does too. The proxy denies both, so no
+    /// connection is made to either port.
+    /// </summary>
+    [Fact]
+    public async Task Run_TwoPortsOfOneHost_AreReportedApartWithThePort()
+    {
+        var env = new Dictionary<string, string?> { ["EGRESS_ALLOWLIST"] = "openai.com" };
+        string[] curl = ["--", "curl", "-s", "-o", "/dev/null", "http://127.0.0.1:28461/a", "http://127.0.0.1:28462/b", "http://127.0.0.1:28462/c"];
+
+        var text = await ProcessRunner.RunCliAsync(["run", "--isolation", "none", "--summary-out", "run-summary.json", .. curl], env, _dir.Path);
+        var json = await ProcessRunner.RunCliAsync(["run", "--isolation", "none", "--json", .. curl], env, _dir.Path);
+
+        Assert.Contains("denied: 127.0.0.1:28462 (2), 127.0.0.1:28461 (1)", text.StdErr, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(json.StdErr[json.StdErr.IndexOf('{', StringComparison.Ordinal)..]);
+        Assert.Equal(["127.0.0.1:28462", "127.0.0.1:28461"], doc.RootElement.GetProperty("denied").EnumerateArray().Select(h => h.GetProperty("host").GetString()));
+        using var summary = JsonDocument.Parse(File.ReadAllText(_dir.File("run-summary.json")));
+        Assert.Equal(["127.0.0.1:28462", "127.0.0.1:28461"], summary.RootElement.GetProperty("unique_blocked_hosts").GetProperty("hosts").EnumerateArray().Select(h => h.GetProperty("host").GetString()));
+    }
+
+    /// <summary>
     /// The real executable (its own runtimeconfig, where UseSystemResourceKeys would act) prints .NET's messages,
     /// not resource keys such as <c>IO_FileExists_Name</c> or <c>ErrorStartingProcess</c>.
     /// </summary>

@@ -58,7 +58,7 @@ public sealed class CiContractTests : IDisposable
         var blockedAnnotations = verify.StdOut.Split('\n').Where(l => l.StartsWith("::warning title=Egress blocked::", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, blockedAnnotations.Count);
         Assert.Contains("evil.example (2 times)", blockedAnnotations[0], StringComparison.Ordinal);
-        Assert.Contains("exfil.example (1 time)", blockedAnnotations[1], StringComparison.Ordinal);
+        Assert.Contains("exfil.example:8080 (1 time)", blockedAnnotations[1], StringComparison.Ordinal);
 
         using var summary = JsonDocument.Parse(File.ReadAllText(_dir.File("egress-summary.json")));
         var root = summary.RootElement;

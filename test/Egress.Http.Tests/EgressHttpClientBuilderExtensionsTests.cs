@@ -31,6 +31,7 @@ public sealed class EgressHttpClientBuilderExtensionsTests
         Assert.Equal(0, server.Connections);
         Assert.Equal("127.0.0.1", ex.Decision.DestinationHost);
         Assert.Contains("127.0.0.1", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"add '127.0.0.1:{server.Port}' (or '=127.0.0.1:{server.Port}' for this host only)", ex.Message, StringComparison.Ordinal);
         Assert.Contains("not in allowlist", ex.Message, StringComparison.Ordinal);
         Assert.Contains("EGRESS_ALLOWLIST", ex.Message, StringComparison.Ordinal);
         Assert.Contains("policy_allowlist.lock", ex.Message, StringComparison.Ordinal);

@@ -72,7 +72,7 @@ public sealed class IsolatedRunTests : IDisposable
         var report = Report(result.StdErr);
         Assert.Equal("netns", report.GetProperty("isolation").GetString());
         Assert.True(report.GetProperty("isolated").GetBoolean());
-        Assert.Contains("127.0.0.1", Hosts(report, "denied"));
+        Assert.Contains($"127.0.0.1:{d}", Hosts(report, "denied")); // the port is kept (issue 10 item 5)
         Assert.Contains("source=transparent", result.StdErr, StringComparison.Ordinal);
         Assert.Contains("source=proxy", result.StdErr, StringComparison.Ordinal);
     }
@@ -150,8 +150,8 @@ public sealed class IsolatedRunTests : IDisposable
         Assert.Contains("v6 403", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("v6doc 403", result.StdOut, StringComparison.Ordinal);
         var denied = Hosts(Report(result.StdErr), "denied");
-        Assert.Contains("192.0.2.1", denied);
-        Assert.Contains("[::1]", denied);
+        Assert.Contains("192.0.2.1:8080", denied);
+        Assert.Contains("[::1]:9", denied);
         Assert.Contains("[2001:db8::7]", denied);
     }
 
@@ -169,8 +169,8 @@ public sealed class IsolatedRunTests : IDisposable
 
         Assert.Contains("host 403", result.StdOut, StringComparison.Ordinal);
         var denied = Hosts(Report(result.StdErr), "denied");
-        Assert.Contains("denied.example", denied);
-        Assert.Contains("evil.example", denied);
+        Assert.Contains($"denied.example:{a}", denied);
+        Assert.Contains($"evil.example:{a}", denied);
         Assert.Equal(0, _allowed.Connections);
     }
 

@@ -34,7 +34,7 @@ public sealed class CliProxyTests
 
         Assert.StartsWith("HTTP/1.1 403 Forbidden", denied.StdOut, StringComparison.Ordinal);
         Assert.Contains("X-Egress-Policy-Reason: internal.corp.test resolved to 127.0.0.1, a loopback address", denied.StdOut, StringComparison.Ordinal);
-        Assert.Contains("\"suggested_token\":\"=internal.corp.test\"", denied.StdOut, StringComparison.Ordinal);
+        Assert.Contains($"\"suggested_token\":\"=internal.corp.test:{origin.Port}\"", denied.StdOut, StringComparison.Ordinal);
         Assert.True(allowed.ExitCode == 0, allowed.StdErr);
         Assert.StartsWith("GET /p host=internal.corp.test:", allowed.StdOut, StringComparison.Ordinal);
         Assert.Equal(1, origin.Connections);
@@ -66,7 +66,7 @@ public sealed class CliProxyTests
 
         Assert.Equal(3, result.ExitCode);
         Assert.Contains("sh exited 3; 2 allowed, 1 denied", result.StdErr, StringComparison.Ordinal);
-        Assert.Contains("allowed: 127.0.0.1 (2)", result.StdErr, StringComparison.Ordinal);
+        Assert.Contains($"allowed: 127.0.0.1:{origin.Port} (2)", result.StdErr, StringComparison.Ordinal);
         Assert.Contains("denied: blocked.example (1)", result.StdErr, StringComparison.Ordinal);
         using var summary = JsonDocument.Parse(File.ReadAllText(dir.File("summary.json")));
         var root = summary.RootElement;
@@ -149,10 +149,10 @@ public sealed class CliProxyTests
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("4 would be denied", run.StdErr, StringComparison.Ordinal);
         Assert.Equal(0, proposal.ExitCode);
-        Assert.Contains("# EGRESS_ALLOWLIST=127.0.0.1,=localhost,api.unresolvable.invalid", proposal.StdOut, StringComparison.Ordinal);
+        Assert.Contains($"# EGRESS_ALLOWLIST=127.0.0.1:{origin.Port},=localhost:{origin.Port},api.unresolvable.invalid", proposal.StdOut, StringComparison.Ordinal);
         Assert.False(File.Exists(dir.File("policy_allowlist.lock")));
         Assert.Equal(0, written.ExitCode);
         var tokens = File.ReadAllLines(dir.File("learned.lock")).Where(l => l.Length > 0 && l[0] != '#');
-        Assert.Equal(["127.0.0.1", "=localhost", "api.unresolvable.invalid"], tokens);
+        Assert.Equal([$"127.0.0.1:{origin.Port}", $"=localhost:{origin.Port}", "api.unresolvable.invalid"], tokens);
     }
 }

@@ -117,7 +117,7 @@ public sealed class EgressProxyServerTests
         Assert.Equal(0, result.ExitCode);
         Assert.StartsWith("HTTP/1.1 403 Forbidden", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("X-Egress-Policy-Reason: not in allowlist", result.StdOut, StringComparison.Ordinal);
-        Assert.Contains("\"suggested_token\":\"127.0.0.1\"", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains($"\"suggested_token\":\"127.0.0.1:{origin.Port}\"", result.StdOut, StringComparison.Ordinal);
         Assert.Equal(0, origin.Connections);
     }
 
@@ -131,7 +131,7 @@ public sealed class EgressProxyServerTests
 
         Assert.StartsWith("HTTP/1.1 403 Forbidden", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("resolved to", result.StdOut, StringComparison.Ordinal);
-        Assert.Contains("\"suggested_token\":\"=localhost\"", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains($"\"suggested_token\":\"=localhost:{origin.Port}\"", result.StdOut, StringComparison.Ordinal);
         Assert.Equal(0, origin.Connections);
     }
 

@@ -3,6 +3,8 @@ namespace Egress.Policy.Events;
 /// <summary>
 /// Aggregates events (from this process or a journal) into the numbers a summary and verification need,
 /// in bounded memory: at most <see cref="MaxTrackedHosts"/> distinct blocked hosts are tracked by name.
+/// Hosts are keyed by <see cref="EgressEvent.Authority"/>, so a non-default port is kept
+/// (<c>127.0.0.1:28461</c> and <c>127.0.0.1:28462</c> are counted apart).
 /// </summary>
 public sealed class EventStatistics
 {
@@ -65,7 +67,7 @@ public sealed class EventStatistics
         if (evt.IsBlocked)
         {
             BlockedTotal++;
-            Count(_blockedHosts, evt.Host);
+            Count(_blockedHosts, evt.Authority);
         }
         else
         {
@@ -73,11 +75,11 @@ public sealed class EventStatistics
             if (evt.WouldDeny)
             {
                 WouldBlockTotal++;
-                Count(_wouldBlockHosts, evt.Host);
+                Count(_wouldBlockHosts, evt.Authority);
             }
             else
             {
-                Count(_allowedHosts, evt.Host);
+                Count(_allowedHosts, evt.Authority);
             }
         }
 
@@ -123,6 +125,6 @@ public sealed class EventStatistics
 }
 
 /// <summary>A host and how often it occurred.</summary>
-/// <param name="Host">Canonical host.</param>
+/// <param name="Host">Canonical host, with <c>:port</c> when the port was not a web default (<see cref="EgressEvent.Authority"/>).</param>
 /// <param name="Occurrences">Number of events.</param>
 public sealed record HostCount(string Host, long Occurrences);

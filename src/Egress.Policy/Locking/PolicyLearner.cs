@@ -29,7 +29,7 @@ public static class PolicyLearner
         {
             if (evt.IsBlocked)
             {
-                denied.Add(evt.Host);
+                denied.Add(evt.Authority);
                 continue;
             }
 
@@ -37,7 +37,8 @@ public static class PolicyLearner
             bool exact = evt.Range is not null
                 || evt.Outcome == EgressOutcome.SpecialPurposeAddress
                 || (evt.Token?.StartsWith('=') ?? false);
-            hosts[evt.Host] = hosts.GetValueOrDefault(evt.Host) || exact;
+            // Keyed by authority: a host reached on a non-default port is learned as host:port, not every port of it.
+            hosts[evt.Authority] = hosts.GetValueOrDefault(evt.Authority) || exact;
         }
 
         denied.ExceptWith(hosts.Keys);
@@ -85,7 +86,7 @@ public static class PolicyLearner
             foreach (var h in summary.UniqueWouldBlockHosts.Hosts)
             {
                 // The reason of a would-be denial is only in the recent events; keep it when it is there.
-                var recent = summary.RecentEvents.LastOrDefault(e => e.Host == h.Host && e.WouldDeny);
+                var recent = summary.RecentEvents.LastOrDefault(e => e.Authority == h.Host && e.WouldDeny);
                 events.Add(recent ?? new EgressEvent { Action = "ALLOW", Host = h.Host, WouldDeny = true });
             }
 

@@ -153,8 +153,8 @@ internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyO
         _metrics.Request(kind, false);
         var destination = connection.Destination;
         string suggestion = decision.Outcome == EgressOutcome.SpecialPurposeAddress && !destination.IsIPAddress
-            ? "=" + destination.Host
-            : EgressPolicy.SuggestToken(destination.Host);
+            ? "=" + EgressPolicy.Authority(destination.Host, destination.Port)
+            : EgressPolicy.SuggestToken(destination.Host, destination.Port); // a non-default port is kept: 127.0.0.1:28462
         return new UpstreamResult
         {
             Decision = decision,

@@ -52,6 +52,24 @@ public sealed class PolicyLearnerTests
         => Assert.Equal(["=internal.example.com"], Tokens(Allowed("internal.example.com", token: "=internal.example.com")));
 
     [Fact]
+    public void Learn_NonDefaultPort_IsKeptInTheToken()
+    {
+        string[] tokens = Tokens(
+            Allowed("127.0.0.1") with { Port = 28462 },
+            Allowed("api.example.com") with { Port = 8443 },
+            Allowed("intranet") with { Port = 8080 },
+            Allowed("[::1]") with { Port = 9000 },
+            Allowed("cdn.other.example") with { Port = 443 });
+
+        Assert.Equal(["127.0.0.1:28462", "=intranet:8080", "[::1]:9000", "api.example.com:8443", "cdn.other.example"], tokens);
+        Assert.All(tokens, t => Assert.True(EgressToken.TryParse(t, out _, out _), t));
+    }
+
+    [Fact]
+    public void Learn_TwoPortsOfOneHost_StayApart()
+        => Assert.Equal(["127.0.0.1:28461", "127.0.0.1:28462"], Tokens(Allowed("127.0.0.1") with { Port = 28461 }, Allowed("127.0.0.1") with { Port = 28462 }));
+
+    [Fact]
     public void Learn_DeniedEvents_AreCountedNotLearned()
     {
         var learned = PolicyLearner.Learn([Allowed("example.com"), new EgressEvent { Action = "DENY", Host = "evil.example" }]);

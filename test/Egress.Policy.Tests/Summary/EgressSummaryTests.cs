@@ -34,6 +34,23 @@ public sealed class EgressSummaryTests : IDisposable
     }
 
     [Fact]
+    public void UniqueBlockedHosts_TwoPortsOfOneHost_AreListedApart()
+    {
+        var stats = new EventStatistics(4);
+        stats.Add(new EgressEvent { Action = "DENY", Host = "127.0.0.1", Port = 28461 });
+        stats.Add(new EgressEvent { Action = "DENY", Host = "127.0.0.1", Port = 28462 });
+        stats.Add(new EgressEvent { Action = "DENY", Host = "127.0.0.1", Port = 28462 });
+        stats.Add(new EgressEvent { Action = "DENY", Host = "example.com", Port = 443 });
+        var summary = EgressSummary.Create(new EgressOptions(), stats, new VerificationResult(), new FixedTime(DateTimeOffset.UnixEpoch));
+
+        using var doc = JsonDocument.Parse(SummaryWriter.ToJson(summary));
+        var hosts = doc.RootElement.GetProperty("unique_blocked_hosts").GetProperty("hosts").EnumerateArray()
+            .Select(h => (h.GetProperty("host").GetString(), h.GetProperty("occurrences").GetInt64())).ToArray();
+
+        Assert.Equal([("127.0.0.1:28462", 2L), ("127.0.0.1:28461", 1L), ("example.com", 1L)], hosts);
+    }
+
+    [Fact]
     public void ToJson_HasEveryFieldOfSpec6()
     {
         using var doc = JsonDocument.Parse(SummaryWriter.ToJson(Sample()));
