@@ -68,6 +68,8 @@ internal static class RunCommand
             return ExitCodes.UsageOrDenied;
         }
 
+        // Before anything starts: a signal during start-up is held for the command, not lost (RunSignals).
+        using var signals = new RunSignals();
         using var policy = ctx.CreatePolicy();
         var run = new EventStatistics(0);
         var gate = new Lock();
@@ -84,8 +86,8 @@ internal static class RunCommand
         {
             server.Start();
             int? code = isolation == RunIsolation.Netns
-                ? await RunIsolatedAsync(ctx, policy, server, options, commandLine, summaryOut).ConfigureAwait(false)
-                : await RunUnisolatedAsync(ctx, server, commandLine).ConfigureAwait(false);
+                ? await RunIsolatedAsync(ctx, policy, server, options, commandLine, summaryOut, signals).ConfigureAwait(false)
+                : await RunUnisolatedAsync(ctx, server, commandLine, signals).ConfigureAwait(false);
             if (code is null)
             {
                 return ExitCodes.Validation;
@@ -127,7 +129,7 @@ internal static class RunCommand
     }
 
     /// <summary>Runs the command isolated; null (after printing why) when isolation is unavailable.</summary>
-    private static async Task<int?> RunIsolatedAsync(CliContext ctx, EgressPolicy policy, EgressProxyServer server, Proxy.ProxyOptions options, string[] commandLine, string? summaryOut)
+    private static async Task<int?> RunIsolatedAsync(CliContext ctx, EgressPolicy policy, EgressProxyServer server, Proxy.ProxyOptions options, string[] commandLine, string? summaryOut, RunSignals signals)
     {
         var readOnly = new List<string>();
         try
@@ -173,7 +175,7 @@ internal static class RunCommand
             await using var resolver = Egress.Isolation.Dns.NamespaceResolver.Start(policy, isolated.Listeners);
             transparent.AddressNames = resolver.NameOf;
             await using var gateway = new IsolationGateway(server, transparent, isolated.Listeners);
-            int code = await WaitWithSignalsAsync(
+            int code = await signals.WaitAsync(
                 isolated.WaitForExitAsync(),
                 signal => isolated.Signal(SignalNumber(signal)),
                 () => false).ConfigureAwait(false);
@@ -184,7 +186,7 @@ internal static class RunCommand
         }
     }
 
-    private static async Task<int?> RunUnisolatedAsync(CliContext ctx, EgressProxyServer server, string[] commandLine)
+    private static async Task<int?> RunUnisolatedAsync(CliContext ctx, EgressProxyServer server, string[] commandLine, RunSignals signals)
     {
         ctx.Error.WriteLine("egress-policy run: WARNING: " + RunIsolationReader.NotIsolatedWarning);
         using var child = StartChild(ctx, commandLine, $"http://{server.LocalEndPoint}");
@@ -193,7 +195,7 @@ internal static class RunCommand
             return CommandNotFound;
         }
 
-        return await WaitWithSignalsAsync(
+        return await signals.WaitAsync(
             child.WaitForExitAsync().ContinueWith(_ => child.ExitCode, TaskScheduler.Default),
             signal => ChildSignals.Send(child.Id, signal),
             () => child.HasExited).ConfigureAwait(false);
@@ -241,41 +243,6 @@ internal static class RunCommand
             ctx.Error.WriteLine($"egress-policy run: cannot start '{commandLine[0]}': {ex.Message}");
             return null;
         }
-    }
-
-    /// <summary>
-    /// Waits for the command, forwarding SIGTERM and SIGHUP at once. SIGINT and SIGQUIT normally reach the
-    /// command from the terminal already (same process group), so they are forwarded only if it is still
-    /// running two seconds later (e.g. <c>kill -INT</c> sent to this process alone). This process never
-    /// dies of these signals: it waits, then reports (the invocation disables System.CommandLine's own
-    /// termination handling for <c>run</c>).
-    /// </summary>
-    private static async Task<int> WaitWithSignalsAsync(Task<int> exited, Func<PosixSignal, bool> forward, Func<bool> hasExited)
-    {
-        void Forward(PosixSignalContext signal)
-        {
-            signal.Cancel = true;
-            if (signal.Signal is PosixSignal.SIGTERM or PosixSignal.SIGHUP)
-            {
-                forward(signal.Signal);
-                return;
-            }
-
-            var which = signal.Signal;
-            _ = Task.Delay(TimeSpan.FromSeconds(2)).ContinueWith(_ =>
-            {
-                if (!exited.IsCompleted && !hasExited())
-                {
-                    forward(which);
-                }
-            }, TaskScheduler.Default);
-        }
-
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Forward);
-        using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Forward);
-        using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, Forward);
-        using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Forward);
-        return await exited.ConfigureAwait(false);
     }
 
     private static int SignalNumber(PosixSignal signal) => signal switch
