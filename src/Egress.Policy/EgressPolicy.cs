@@ -42,6 +42,7 @@ public sealed class EgressPolicy : IDisposable
             }
         }
 
+        NetworkCoverage.RejectWholeFamily(tokens, errors); // 0.0.0.0/1 + 128.0.0.0/1 is a /0 too
         Matcher = new AllowlistMatcher(tokens);
         TokenErrors = errors.ToImmutable();
         Events = recorder;
@@ -110,7 +111,7 @@ public sealed class EgressPolicy : IDisposable
         var all = new List<EgressEventSink> { new RecentEventsRing(options.RecentEvents), writer };
         if (options.EventsFile is { } path)
         {
-            all.Add(new JournalSink(new EventJournal(path, options.JournalIntegrity), writer));
+            all.Add(new JournalSink(new EventJournal(path, options.JournalIntegrity), writer, metrics));
         }
 
         if (metrics is not null)

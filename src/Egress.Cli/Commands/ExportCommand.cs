@@ -167,7 +167,7 @@ internal static partial class ExportCommand
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            ctx.Error.WriteLine($"egress-policy export: cannot read lock file {lockFile}: {CliText.IoReason(lockFile, ex)}");
+            ctx.Error.WriteLine(CliText.Clean($"egress-policy export: {Egress.Policy.FileSystem.FileErrors.Describe("read", "lock file", lockFile, ex)}"));
             return false;
         }
 

@@ -33,6 +33,7 @@ public sealed class EgressMetrics : Events.EgressEventSink, IDisposable
     private readonly Counter<long> _blocked;
     private readonly Counter<long> _wouldBlock;
     private readonly Histogram<double> _duration;
+    private readonly Counter<long> _journalWriteFailures;
     private readonly BoundedTagValues _hosts;
     private readonly BoundedTagValues _sources = new(MaxSourceTags);
     private readonly BoundedTagValues _tokens = new(MaxTokenTags);
@@ -51,6 +52,7 @@ public sealed class EgressMetrics : Events.EgressEventSink, IDisposable
         _allowed = Meter.CreateCounter<long>(EgressMetricNames.Allowed, "{decision}", "Decisions that let the destination through (audit-mode would-be denials included).");
         _blocked = Meter.CreateCounter<long>(EgressMetricNames.Blocked, "{decision}", "Decisions that denied the destination.");
         _wouldBlock = Meter.CreateCounter<long>(EgressMetricNames.WouldBlock, "{decision}", "Audit-mode decisions that let through a destination the policy would deny.");
+        _journalWriteFailures = Meter.CreateCounter<long>(EgressMetricNames.JournalWriteFailures, "{event}", "Events the journal (EGRESS_EVENTS_FILE) could not append: missing from the audit trail.");
         _duration = Meter.CreateHistogram(
             EgressMetricNames.DecisionDuration,
             "s",
@@ -126,6 +128,9 @@ public sealed class EgressMetrics : Events.EgressEventSink, IDisposable
             AddDenial(_blocked, outcome, host, evt.Source);
         }
     }
+
+    /// <summary>Counts one event the journal could not append (see <see cref="Events.JournalSink"/>).</summary>
+    public void RecordJournalWriteFailure() => _journalWriteFailures.Add(1);
 
     /// <summary>Counts one decision on the allowed, blocked and would-block counters.</summary>
     /// <param name="decision">The decision taken.</param>

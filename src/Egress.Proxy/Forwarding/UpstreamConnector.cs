@@ -58,7 +58,7 @@ internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyO
         var hostDecision = connection.Host;
         if (!hostDecision.Allowed)
         {
-            return Deny(connection, hostDecision, kind);
+            return Deny(connection, hostDecision, kind, context);
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -88,7 +88,7 @@ internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyO
         if (candidates.Count == 0)
         {
             return connection.FirstDenied is { } denied
-                ? Deny(connection, denied, kind)
+                ? Deny(connection, denied, kind, context)
                 : Fail(connection, hostDecision, kind, 502, $"{destination.Host} has no addresses");
         }
 
@@ -143,11 +143,11 @@ internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyO
         _metrics.Request(kind, decision.Allowed);
         var response = decision.Allowed
             ? ProxyResponses.Error(400, decision.Reason)
-            : ProxyResponses.Denied(EgressPolicyHostOrRaw(decision, rawTarget), decision.Port, decision.Reason, string.Empty);
+            : DenialResponse.Build(decision, EgressPolicyHostOrRaw(decision, rawTarget), decision.Port, string.Empty, context);
         return new UpstreamResult { Decision = decision, Response = response };
     }
 
-    private UpstreamResult Deny(ConnectionDecision connection, in EgressDecision decision, string kind)
+    private UpstreamResult Deny(ConnectionDecision connection, in EgressDecision decision, string kind, in DecisionContext context)
     {
         connection.Record(decision);
         _metrics.Request(kind, false);
@@ -158,7 +158,7 @@ internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyO
         return new UpstreamResult
         {
             Decision = decision,
-            Response = ProxyResponses.Denied(destination.Host, destination.Port, decision.Reason, suggestion),
+            Response = DenialResponse.Build(decision, destination.Host, destination.Port, suggestion, context),
         };
     }
 
