@@ -28,23 +28,9 @@ public sealed class EgressPolicy : IDisposable
     {
         _ownsEvents = ownsEvents;
         Options = options;
-        var tokens = new List<EgressToken>();
-        var errors = ImmutableArray.CreateBuilder<TokenError>();
-        foreach (var text in options.Allowlist)
-        {
-            if (EgressToken.TryParse(text, out var token, out var error))
-            {
-                tokens.Add(token!);
-            }
-            else
-            {
-                errors.Add(new TokenError(text, error!));
-            }
-        }
-
-        NetworkCoverage.RejectWholeFamily(tokens, errors); // 0.0.0.0/1 + 128.0.0.0/1 is a /0 too
+        var tokens = AllowlistTokens.Parse(options.Allowlist, out var errors);
         Matcher = new AllowlistMatcher(tokens);
-        TokenErrors = errors.ToImmutable();
+        TokenErrors = errors;
         Events = recorder;
     }
 

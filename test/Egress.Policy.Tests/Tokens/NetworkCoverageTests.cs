@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using CsCheck;
 using Egress.Policy.Configuration;
+using Egress.Policy.Locking;
 using Egress.Policy.Tokens;
 using Egress.Policy.Verification;
 
@@ -78,6 +79,28 @@ public sealed class NetworkCoverageTests
 
         Assert.Empty(policy.TokenErrors);
         Assert.Equal(allowlist.Split(',').Length, policy.Matcher.Tokens.Count);
+    }
+
+    [Fact]
+    public void LockFile_LinesThatTogetherCoverAFamily_AreAWildcardProblemAtTheFirstLine()
+    {
+        var content = LockFile.ParseContent("# reviewed\nexample.com\n0.0.0.0/1\n10.0.0.0/8\n128.0.0.0/1\n");
+
+        var problem = Assert.Single(content.Problems);
+        Assert.Equal(3, problem.Line);
+        Assert.True(problem.IsWildcard);
+        Assert.Contains("'0.0.0.0/1', '10.0.0.0/8', '128.0.0.0/1' together cover every IPv4 address", problem.Message, StringComparison.Ordinal);
+        Assert.Empty(LockFile.ParseContent("0.0.0.0/1\n128.0.0.0/2\n").Problems);
+    }
+
+    [Fact]
+    public void AllowlistTokens_IsThePolicysParser_AndRejectsTheGroup()
+    {
+        var tokens = AllowlistTokens.Parse(["example.com", "::/1", "8000::/1", "bad host!"], out var errors);
+
+        Assert.Equal(["example.com"], tokens.Select(t => t.Text));
+        Assert.Equal(2, errors.Length);
+        Assert.Equal("::/1,8000::/1", errors[1].Token);
     }
 
     private static (AddressFamily, List<IPNetwork>, IPAddress?) Build(AddressFamily family, uint[] choices, bool hole)
