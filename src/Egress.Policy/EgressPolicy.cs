@@ -251,6 +251,13 @@ public sealed class EgressPolicy : IDisposable
 
     internal EgressDecision DecideName(in EgressDecision dialled, in Destination destination, string name, string nameKind)
     {
+        if (string.Equals(name, destination.Host, StringComparison.Ordinal))
+        {
+            // The name is the dialled host's canonical form already (the usual Host header): canonicalising is
+            // idempotent, so parsing it again could only give the same host. Saves a parse on every guarded hop.
+            return dialled;
+        }
+
         if (!DestinationParser.TryParse(name, out var named, out var error))
         {
             return DecideInvalid($"{nameKind} '{Configuration.EgressOptionsReader.Printable(name[..Math.Min(name.Length, 256)])}': {error}");

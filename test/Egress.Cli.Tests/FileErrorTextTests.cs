@@ -82,6 +82,19 @@ public sealed class FileErrorTextTests : IDisposable
         Assert.Equal(1, Count(run.Error, dir));
     }
 
+    [Fact]
+    public async Task ExportOutput_IntoAMissingFolder_NamesTheFileOnce()
+    {
+        _cli.WriteLock("example.com");
+        string target = _cli.File("no-such-dir/squid.conf");
+
+        var run = await _cli.RunAsync(Allow, "export", "--format", "squid", "--output", target);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains($"egress-policy export: cannot write --output file {target}: ", run.Error, StringComparison.Ordinal);
+        Assert.Equal(1, Count(run.Error, target));
+    }
+
     private static int Count(string text, string part)
     {
         int count = 0;

@@ -110,7 +110,7 @@ internal static partial class ExportCommand
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                ctx.Error.WriteLine($"egress-policy export: cannot write {full}: {ex.Message}");
+                ctx.Error.WriteLine(CliText.Clean($"egress-policy export: {Egress.Policy.FileSystem.FileErrors.Describe("write", "--output file", full, ex)}"));
                 return ExitCodes.UsageOrDenied;
             }
 

@@ -54,6 +54,11 @@ public static class FileErrors
             // "no such file: /x" → "no such file"
             reason = reason[..^(path.Length + 2)];
         }
+        else if (reason.Contains($" '{path}'", StringComparison.Ordinal))
+        {
+            // .NET's "Access to the path '/x' is denied." → "Access to the path is denied."
+            reason = reason.Replace($" '{path}'", string.Empty, StringComparison.Ordinal);
+        }
 
         return $"cannot {verb} {named}: {reason}";
     }

@@ -14,6 +14,8 @@ public sealed class FileErrorsTests
     [InlineData("no such file: /x", "cannot read lock file /x: no such file")]
     [InlineData("Is a directory : '/x'", "cannot read lock file /x: Is a directory")]
     [InlineData("Permission denied", "cannot read lock file /x: Permission denied")]
+    [InlineData("Access to the path '/x' is denied.", "cannot read lock file /x: Access to the path is denied.")]
+    [InlineData("Could not find a part of the path '/x'.", "cannot read lock file /x: Could not find a part of the path.")]
     public void Describe_NamesTheFileOnce(string reason, string expected)
     {
         string message = FileErrors.Describe("read", "lock file", "/x", new IOException(reason));
