@@ -83,10 +83,11 @@ public sealed class FileErrorTextTests : IDisposable
     }
 
     [Fact]
-    public async Task ExportOutput_IntoAMissingFolder_NamesTheFileOnce()
+    public async Task ExportOutput_UnderARegularFile_NamesTheFileOnce()
     {
         _cli.WriteLock("example.com");
-        string target = _cli.File("no-such-dir/squid.conf");
+        File.WriteAllText(_cli.File("a-file"), "x");
+        string target = _cli.File("a-file/squid.conf");
 
         var run = await _cli.RunAsync(Allow, "export", "--format", "squid", "--output", target);
 
