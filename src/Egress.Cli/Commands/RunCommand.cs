@@ -34,6 +34,9 @@ internal static class RunCommand
     /// </summary>
     internal static readonly string[] SecretVariables = [EgressEnvironment.EventsKey];
 
+    /// <summary>What the command's environment loses: <see cref="SecretVariables"/>, and the socket switch this process set for itself (SocketEngineTuning).</summary>
+    internal static string[] RemovedVariables => SocketEngineTuning.SetByThisProcess ? [.. SecretVariables, SocketEngineTuning.RuntimeVariable] : SecretVariables;
+
     public static Command Create(CliContext context)
     {
         var commandLine = new Argument<string[]>("command") { Description = "The program and its arguments (after --).", Arity = ArgumentArity.ZeroOrMore };
@@ -179,7 +182,7 @@ internal static class RunCommand
                 Command = commandLine,
                 AgentCommand = IsolatedProcess.SelfCommand(),
                 WorkingDirectory = ctx.WorkingDirectory,
-                RemovedVariables = SecretVariables,
+                RemovedVariables = RemovedVariables,
                 ReadOnlyPaths = readOnly,
             }).ConfigureAwait(false);
         }
@@ -249,7 +252,7 @@ internal static class RunCommand
 
         psi.Environment.Remove("NO_PROXY");
         psi.Environment.Remove("no_proxy");
-        foreach (var name in SecretVariables)
+        foreach (var name in RemovedVariables)
         {
             psi.Environment.Remove(name);
         }
