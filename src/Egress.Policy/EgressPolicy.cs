@@ -114,7 +114,7 @@ public sealed class EgressPolicy : IDisposable
 
         foreach (var error in policy.TokenErrors)
         {
-            writer.Warn($"{EgressEnvironment.Allowlist}: {error.Message}; the token is ignored");
+            writer.Warn($"{EgressEnvironment.Allowlist}: {error.Message}; {(error.Token.Contains(',', StringComparison.Ordinal) ? "these tokens are" : "the token is")} ignored");
         }
 
         return policy;

@@ -18,22 +18,29 @@ internal static class NetworkCoverage
     /// <summary>Removes from <paramref name="tokens"/> every group that covers a family and reports it in <paramref name="errors"/>.</summary>
     public static void RejectWholeFamily(List<EgressToken> tokens, ImmutableArray<TokenError>.Builder errors)
     {
+        // Every covering group is found on the list as given, then all of them are removed, so that each is
+        // reported (0.0.0.0/1 with 128.0.0.0/1:80 and with 128.0.0.0/1:443 is two groups sharing a token).
+        var rejected = new HashSet<EgressToken>(ReferenceEqualityComparer.Instance);
         foreach (var family in (ReadOnlySpan<AddressFamily>)[AddressFamily.InterNetwork, AddressFamily.InterNetworkV6])
         {
             // Any-port tokens first: if they cover the family alone, every port is open.
             var ports = tokens.Where(t => IsIn(t, family)).Select(t => t.Port).Distinct().Order().ToList();
+            bool anyPortCovers = false;
             foreach (int port in ports)
             {
                 var group = tokens.Where(t => IsIn(t, family) && (t.Port == 0 || t.Port == port)).ToList();
-                if (group.Count < 2 || !Covers(group.Select(t => t.Network!.Value), family))
+                if (anyPortCovers || group.Count < 2 || !Covers(group.Select(t => t.Network!.Value), family))
                 {
                     continue;
                 }
 
-                tokens.RemoveAll(group.Contains);
+                anyPortCovers = port == 0;
+                rejected.UnionWith(group);
                 errors.Add(new TokenError(string.Join(",", group.Select(t => t.Text)), Message(group, family, port)));
             }
         }
+
+        tokens.RemoveAll(rejected.Contains);
     }
 
     /// <summary>Whether the union of <paramref name="networks"/> of <paramref name="family"/> is every address of it.</summary>

@@ -69,6 +69,15 @@ public sealed class NetworkCoverageTests
         Assert.Contains(result.Errors, e => e.Rule == 3 && e.Message.StartsWith("EGRESS_ALLOWLIST: tokens '", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Policy_TwoPortsEachCovered_AreBothReported()
+    {
+        using var policy = EgressPolicy.Create(new EgressOptions { Allowlist = ["0.0.0.0/1", "128.0.0.0/1:80", "128.0.0.0/1:443", "example.com"] }, TextWriter.Null);
+
+        Assert.Equal(["0.0.0.0/1,128.0.0.0/1:80", "0.0.0.0/1,128.0.0.0/1:443"], policy.TokenErrors.Select(e => e.Token));
+        Assert.Equal(["example.com"], policy.Matcher.Tokens.Select(t => t.Text));
+    }
+
     [Theory]
     [InlineData("0.0.0.0/1,128.0.0.0/2,192.0.0.0/3,224.0.0.0/4,240.0.0.0/5,248.0.0.0/6,252.0.0.0/7,254.0.0.0/8,255.0.0.0/9")]
     [InlineData("0.0.0.0/1:443,128.0.0.0/1:80")] // every address, but no port reaches all of them
