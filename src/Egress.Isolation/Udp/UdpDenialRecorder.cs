@@ -7,7 +7,7 @@ namespace Egress.Isolation.Udp;
 
 /// <summary>
 /// Records the UDP datagrams the namespace's nftables rule dropped (<see cref="UdpRules"/>): each is a DENY
-/// event with the destination address and port and source <c>udp</c>, whatever the allowlist says — <c>run</c>
+/// event (outcome <c>protocol_not_allowed</c>) with the destination address and port and source <c>udp</c>, whatever the allowlist says — <c>run</c>
 /// forwards TCP only, and answers DNS itself. The kernel drops the datagram; this only reads a copy of its
 /// headers from the NFLOG socket, so nothing can be forwarded by mistake. Bounded: a flood records at most the
 /// <see cref="EventBudget"/> (the rest are counted in <see cref="Dropped"/> and <see cref="SuppressedEvents"/>);
@@ -16,10 +16,10 @@ namespace Egress.Isolation.Udp;
 public sealed class UdpDenialRecorder : IAsyncDisposable
 {
     /// <summary>The event source of UDP denials.</summary>
-    public const string Source = "udp";
+    public const string Source = EgressSources.Udp;
 
     /// <summary>The reason of every UDP denial.</summary>
-    public const string Reason = "UDP is not forwarded out of the isolated namespace (only TCP is, and DNS is answered inside); the datagram was dropped";
+    public const string Reason = "UDP is not allowed out of the isolated namespace: only TCP is forwarded (DNS is answered inside); the datagram was dropped";
 
     private readonly EgressPolicy _policy;
     private readonly Socket _socket;
@@ -91,7 +91,13 @@ public sealed class UdpDenialRecorder : IAsyncDisposable
         _stop.Dispose();
     }
 
-    /// <summary>Records one dropped datagram to <paramref name="address"/>:<paramref name="port"/>.</summary>
+    /// <summary>
+    /// Records one dropped datagram to <paramref name="address"/>:<paramref name="port"/> through the policy's
+    /// connection pipeline (<see cref="EgressPolicy.BeginConnection"/>, timed like every other decision): the
+    /// address is decided as for TCP, only so that the reason can say whether the allowlist would let TCP there;
+    /// the recorded decision is always a DENY with outcome <see cref="EgressOutcome.ProtocolNotAllowed"/> (in audit
+    /// mode too: the kernel dropped it) and no token.
+    /// </summary>
     internal void RecordDatagram(IPAddress address, int port)
     {
         Interlocked.Increment(ref _dropped);
@@ -106,8 +112,10 @@ public sealed class UdpDenialRecorder : IAsyncDisposable
         }
 
         string host = HostCanonicalizer.FormatAddress(address);
-        var decision = new EgressDecision(false, Reason, null, host, port, EgressOutcome.NotInAllowlist, true);
-        _policy.Events.Record(decision, Source);
+        var connection = _policy.BeginConnection(new Destination(host, port, address), new DecisionContext(EgressSources.Udp));
+        var tcp = connection.DecideAddress(address);
+        string reason = tcp.Outcome == EgressOutcome.Allowed ? Reason + "; the allowlist allows TCP to " + EgressPolicy.Authority(host, port) + ", not UDP" : Reason;
+        connection.Record(new EgressDecision(false, reason, null, host, port, EgressOutcome.ProtocolNotAllowed, true) { Address = address, AddressRange = tcp.AddressRange });
     }
 
     private async Task ReadAsync(CancellationToken ct)
