@@ -64,6 +64,9 @@ internal static class ProxyCommand
         using var policy = ctx.CreatePolicy(file is null ? null : ctx.ReadOptions() with { Allowlist = fileTokens });
         using var gateway = new Egress.Proxy.Gateway.GatewayHost(policy, file, sha, ctx.Error);
         await using var server = new EgressProxyServer(gateway.Policies, options with { HealthDetail = gateway.HealthDetail });
+
+        // A long-running proxy gives its post-load heap back when traffic stops (docs/PERFORMANCE.md, proxy memory).
+        using var trimmer = IdleMemoryTrimmer.Acquire();
         try
         {
             server.Start();
