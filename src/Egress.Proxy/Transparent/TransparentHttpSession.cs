@@ -193,20 +193,8 @@ internal sealed class TransparentHttpSession(
     /// <summary>Sends what each side has buffered to the other, then relays opaquely.</summary>
     private async Task TunnelAsync(SocketReader upstreamReader, CancellationToken ct)
     {
-        await FlushAsync(upstreamReader, _client, ct).ConfigureAwait(false);
-        await FlushAsync(clientReader, upstream, ct).ConfigureAwait(false);
+        await BodyCopier.FlushPendingAsync(upstreamReader, _client, ct).ConfigureAwait(false);
+        await BodyCopier.FlushPendingAsync(clientReader, upstream, ct).ConfigureAwait(false);
         await Tunnel.RunAsync(_client, upstream, touch).ConfigureAwait(false);
-    }
-
-    private static async ValueTask FlushAsync(SocketReader reader, Socket destination, CancellationToken ct)
-    {
-        if (reader.Count > 0)
-        {
-            int n = reader.Count;
-            await destination.SendAsync(reader.DataMemory, SocketFlags.None, ct).ConfigureAwait(false);
-            reader.Consume(n);
-        }
-
-        reader.Release();
     }
 }
