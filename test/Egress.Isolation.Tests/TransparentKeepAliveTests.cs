@@ -87,6 +87,32 @@ public sealed class TransparentKeepAliveTests : IDisposable
         Assert.Equal("DENY", _events[^1].Action);
     }
 
+    [Theory]
+    [InlineData("GET http://evil.example/ HTTP/1.1\r\nHost: 127.0.0.1:{0}\r\n\r\n", "evil.example")]
+    [InlineData("GET http://127.0.0.1:1/ HTTP/1.1\r\nHost: 127.0.0.1:{0}\r\n\r\n", "127.0.0.1")]
+    [InlineData("CONNECT evil.example:443 HTTP/1.1\r\nHost: 127.0.0.1:{0}\r\n\r\n", "evil.example")]
+    public async Task FirstRequestWhoseTargetNamesAnotherAuthority_Refused(string request, string deniedHost)
+    {
+        await using var session = await StartAsync($"127.0.0.1:{_target.Port}");
+
+        string refused = await session.ExchangeAsync(string.Format(CultureInfo.InvariantCulture, request, _target.Port));
+
+        Assert.StartsWith("HTTP/1.1 403", refused, StringComparison.Ordinal);
+        Assert.Empty(_target.Hosts);
+        Assert.Equal($"DENY {deniedHost}", Events()[^1]);
+    }
+
+    [Fact]
+    public async Task AbsoluteFormTargetForTheConnectionsOwnAuthority_Forwarded()
+    {
+        await using var session = await StartAsync($"127.0.0.1:{_target.Port}");
+
+        string answer = await session.ExchangeAsync($"GET http://127.0.0.1:{_target.Port}/x HTTP/1.1\r\nHost: 127.0.0.1:{_target.Port}\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 200", answer, StringComparison.Ordinal);
+        Assert.Equal(["ALLOW 127.0.0.1"], Events());
+    }
+
     [Fact]
     public async Task IdleKeptAliveConnection_CutAfterTheProxysIdleTimeout()
     {

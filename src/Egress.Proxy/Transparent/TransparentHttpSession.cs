@@ -15,10 +15,11 @@ namespace Egress.Proxy.Transparent;
 /// sequential (a pipelined request waits in the buffer until the response before it has been relayed), heads
 /// and bodies go on verbatim (the client did not know a proxy was there), and a <c>101</c> or a <c>CONNECT</c>
 /// turns the connection into an opaque tunnel, as in the proxy. A denied request gets the proxy's 403 at a
-/// message boundary and the connection is closed. One event per request: the first was recorded by the
-/// connector; a later one for the same name re-records that decision, another name is decided through
-/// <see cref="EgressPolicy.Evaluate(in Destination, string, string, in DecisionContext)"/> (dialled destination
-/// and <c>Host</c> name, denied if either is).
+/// message boundary and the connection is closed. One event per request and name: the first request was
+/// recorded by the connector; a later one for the same name re-records that decision, another <c>Host</c> is
+/// decided through <see cref="EgressPolicy.Evaluate(in Destination, string, string, in DecisionContext)"/>
+/// (dialled destination and <c>Host</c> name, denied if either is), and an absolute-form or CONNECT target
+/// naming another authority is decided as a destination of its own.
 /// </summary>
 internal sealed class TransparentHttpSession(
     SocketReader clientReader,
@@ -52,7 +53,7 @@ internal sealed class TransparentHttpSession(
                 }
 
                 head = HeadParser.ParseRequest(clientReader.Data[..headLength], options.MaxHeaderCount);
-                if (exchange > 0 && !await DecideAsync(head, ct).ConfigureAwait(false))
+                if (!await DecideAsync(head, exchange, ct).ConfigureAwait(false))
                 {
                     return;
                 }
@@ -94,31 +95,46 @@ internal sealed class TransparentHttpSession(
         }
     }
 
-    /// <summary>Decides a later request's Host; false (after answering 403) when it is denied.</summary>
-    private async ValueTask<bool> DecideAsync(HttpHead head, CancellationToken ct)
+    /// <summary>
+    /// Decides the names a request carries beyond the connection's own; false (after answering 403) when one is
+    /// denied. A later request's <c>Host</c> (the first one's named the connection), and on every request an
+    /// absolute-form (<c>GET http://other/</c>) or CONNECT target, which a server that is itself a proxy would
+    /// follow instead of the Host.
+    /// </summary>
+    private async ValueTask<bool> DecideAsync(HttpHead head, int exchange, CancellationToken ct)
     {
-        int hosts = head.Count("Host");
-        string? host = head.Get("Host");
-        if (host is null && head.First == "CONNECT")
+        bool decided = false;
+        var decision = first;
+        if (TargetAuthority(head) is { } authority
+            && (head.First == "CONNECT" ? authority : "http://" + authority) is var target
+            && !(DestinationParser.TryParse(target, out var named, out _) && named.Host == destination.Host && named.Port == destination.Port))
         {
-            host = head.Second;
+            // Decided as a destination of its own, with its own port: where a proxy there would connect.
+            decision = connector.Policy.Evaluate(target, connector.Context);
+            ProxyMetrics.Request(Kind, decision.Allowed);
+            decided = true;
         }
 
-        EgressDecision decision;
-        if (hosts > 1)
+        if (decision.Allowed && exchange > 0)
         {
-            decision = connector.Invalid($"{destination} (more than one Host header)", Kind).Decision;
-        }
-        else if (string.IsNullOrEmpty(host) || SameName(FirstBytes.StripPort(host)))
-        {
-            // The connection's own name (or none, as HTTP/1.0 may send): the decision it was connected under.
-            connector.RecordReuse(first, Kind);
-            return true;
-        }
-        else
-        {
-            decision = connector.Policy.Evaluate(destination, FirstBytes.StripPort(host), "Host header", connector.Context);
-            ProxyMetrics.Request(Kind, decision.Allowed);
+            string? host = head.Get("Host");
+            if (head.Count("Host") > 1)
+            {
+                decision = connector.Invalid($"{destination} (more than one Host header)", Kind).Decision;
+                decided = true;
+            }
+            else if (!string.IsNullOrEmpty(host) && !SameName(FirstBytes.StripPort(host)))
+            {
+                decision = connector.Policy.Evaluate(destination, FirstBytes.StripPort(host), "Host header", connector.Context);
+                ProxyMetrics.Request(Kind, decision.Allowed);
+                decided = true;
+            }
+            else if (!decided)
+            {
+                // The connection's own name (or none, as HTTP/1.0 may send): the decision it was connected under.
+                connector.RecordReuse(first, Kind);
+                return true;
+            }
         }
 
         if (decision.Allowed)
@@ -127,8 +143,28 @@ internal sealed class TransparentHttpSession(
         }
 
         string shown = decision.DestinationHost ?? destination.Host;
-        await ProxyResponses.TrySendAsync(_client, ProxyResponses.Denied(shown, destination.Port, decision.Reason, EgressPolicy.SuggestToken(shown, destination.Port)), ct).ConfigureAwait(false);
+        int port = decision.DestinationHost is null ? destination.Port : decision.Port;
+        await ProxyResponses.TrySendAsync(_client, ProxyResponses.Denied(shown, port, decision.Reason, EgressPolicy.SuggestToken(shown, port)), ct).ConfigureAwait(false);
         return false;
+    }
+
+    /// <summary>The authority of an absolute-form or CONNECT request target, or null for origin-form (<c>/path</c>) and <c>*</c>.</summary>
+    private static string? TargetAuthority(HttpHead head)
+    {
+        string target = head.Second;
+        if (head.First == "CONNECT")
+        {
+            return AuthorityForm.IsHostPort(target) ? target : throw new HeadParseException(400, "malformed CONNECT target");
+        }
+
+        if (target.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
+        {
+            return AbsoluteForm.Split(target).Authority;
+        }
+
+        return target.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
+            ? AbsoluteForm.Split("http://" + target["https://".Length..]).Authority
+            : null;
     }
 
     private bool SameName(string name) =>
