@@ -108,4 +108,26 @@ public sealed class DnsIsolatedRunTests : IDisposable
         Assert.Contains(".8.b.d.0.1.0.0.2.ip6.arpa source=dns", result.StdErr, StringComparison.Ordinal);
         Assert.Equal(0, result.ExitCode);
     }
+
+    [Fact]
+    public async Task DatagramsSentJustBeforeTheCommandExits_AllInTheReport()
+    {
+        string script = """
+            python3 -c '
+            import socket
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            for i in range(200):
+                try:
+                    s.sendto(b"x", ("192.0.2.9", 20000 + i))
+                except OSError:
+                    pass
+            '
+            """;
+        var env = new Dictionary<string, string?> { ["EGRESS_ALLOWLIST"] = "allowed.example" };
+
+        var result = await RunScriptAsync(script, env, _dir.Path, "--json");
+
+        // The command exits right after its last datagram; run still records every one (no quiet-period guess).
+        Assert.Equal(200, Hosts(Report(result.StdErr), "denied").Length);
+    }
 }

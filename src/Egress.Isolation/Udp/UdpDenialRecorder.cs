@@ -55,20 +55,63 @@ public sealed class UdpDenialRecorder : IAsyncDisposable
     public void Start() => _loop ??= Task.Run(() => ReadAsync(_stop.Token));
 
     /// <summary>
-    /// Lets the reader take what the kernel has queued already (the command has exited: its last datagrams are
-    /// in the socket): waits until no datagram arrived for 50 ms, at most <paramref name="timeout"/>. (A netlink
-    /// socket has no FIONREAD, so "nothing queued" is seen as "nothing new".)
+    /// Takes every copy the kernel has queued already (call once the command has exited; then stop). The NFLOG
+    /// group is configured with a queue threshold of 1, so the kernel queues each copy on the socket while it
+    /// drops the datagram, before the sender's call returns: when the command is gone, all its copies are in the
+    /// socket. So this stops the reader (a receive that already took a message completes and is recorded), then
+    /// reads what is left without blocking until the socket is empty — no waiting for a quiet period. Bounded by
+    /// <paramref name="timeout"/> (a flood larger than the socket buffer was counted in <see cref="Lost"/>).
     /// </summary>
     public async Task DrainAsync(TimeSpan timeout)
     {
-        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-        long seen;
-        do
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_loop is not null)
         {
-            seen = Dropped;
-            await Task.Delay(50).ConfigureAwait(false);
+            try
+            {
+                await _loop.WaitAsync(timeout).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException or TimeoutException)
+            {
+                // stopped (or still blocked: read the rest below all the same)
+            }
         }
-        while (Dropped != seen && Environment.TickCount64 < deadline);
+
+        var buffer = new byte[64 * 1024];
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        try
+        {
+            _socket.Blocking = false;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return;
+        }
+
+        while (Environment.TickCount64 < deadline)
+        {
+            int received;
+            try
+            {
+                received = _socket.Receive(buffer, SocketFlags.None);
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.NoBufferSpaceAvailable)
+            {
+                Interlocked.Increment(ref _lost);
+                continue;
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                return; // WouldBlock: nothing is left
+            }
+
+            if (received == 0)
+            {
+                return;
+            }
+
+            NflogMessage.ForEachDatagram(buffer.AsSpan(0, received), RecordDatagram);
+        }
     }
 
     /// <inheritdoc />

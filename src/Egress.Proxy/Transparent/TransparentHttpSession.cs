@@ -198,7 +198,12 @@ internal sealed class TransparentHttpSession(
                 };
                 upstreamReader.Release();
                 clientReader.Release();
-                return complete && framing != BodyFraming.UntilClose;
+
+                // The destination closes after this response: end here rather than send it another request to lose.
+                bool upstreamKeepsAlive = response.MinorVersion == 1
+                    ? !response.ListContains("Connection", "close")
+                    : response.ListContains("Connection", "keep-alive");
+                return complete && framing != BodyFraming.UntilClose && upstreamKeepsAlive;
             }
 
             if (status == 101)
