@@ -214,7 +214,10 @@ public sealed class IsolatedProcess : IDisposable
     {
         if (_agentError is { } error)
         {
-            return $"isolation failed inside the namespace: {error} (or pass --isolation none to run without isolation)";
+            // Interrupted by a signal, not refused: no remedy applies.
+            return error.Contains(EndedBySignal, StringComparison.Ordinal)
+                ? error
+                : $"isolation failed inside the namespace: {error} (or pass --isolation none to run without isolation)";
         }
 
         if (!exited)
@@ -226,7 +229,7 @@ public sealed class IsolatedProcess : IDisposable
         {
             // unshare re-raises the signal that ended its child; the kernel did not refuse anything.
             int signal = _unshare.ExitCode - 128;
-            return $"the isolation agent was ended by signal {signal} ({SignalName(signal)}) before the command started; the command was not run";
+            return $"the isolation agent {EndedBySignal} {signal} ({SignalName(signal)}) before the command started; the command was not run";
         }
 
         string how = UserNamespace ? "new user, network, PID and mount namespaces" : "new network, PID and mount namespaces";
@@ -235,7 +238,11 @@ public sealed class IsolatedProcess : IDisposable
                $"kernel.unprivileged_userns_clone=0, user.max_user_namespaces=0) or a container without CAP_SYS_ADMIN. Remedies: {IsolationRequirements.Remedies}";
     }
 
-    private static string SignalName(int signal) => signal switch
+    /// <summary>What a set-up failure says when a signal, not the kernel or the machine, ended it.</summary>
+    internal const string EndedBySignal = "was ended by signal";
+
+    /// <summary>The name of a POSIX signal number, for messages.</summary>
+    internal static string SignalName(int signal) => signal switch
     {
         1 => "SIGHUP",
         2 => "SIGINT",

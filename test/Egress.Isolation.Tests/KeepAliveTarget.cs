@@ -10,25 +10,9 @@ namespace Egress.Isolation.Tests;
 /// values). Bodies are not expected (GET only). A connection that stays silent is kept open until the client,
 /// the forwarder's idle timeout or <see cref="Dispose"/> ends it (at most 60 s). Stops on dispose.
 /// </summary>
-internal sealed class KeepAliveTarget : IDisposable
+internal sealed class KeepAliveTarget : LoopbackTarget
 {
-    private readonly TcpListener _listener;
-    private readonly CancellationTokenSource _stop = new();
     private readonly List<string> _hosts = [];
-    private int _connections;
-
-    public KeepAliveTarget()
-    {
-        _listener = new TcpListener(IPAddress.Loopback, 0);
-        _listener.Start();
-        _ = AcceptAsync();
-    }
-
-    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
-
-    public IPEndPoint EndPoint => new(IPAddress.Loopback, Port);
-
-    public int Connections => Volatile.Read(ref _connections);
 
     /// <summary>The Host header of every request that arrived, in order.</summary>
     public IReadOnlyList<string> Hosts
@@ -42,36 +26,10 @@ internal sealed class KeepAliveTarget : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        _stop.Cancel();
-        _listener.Stop();
-        _stop.Dispose();
-    }
-
-    private async Task AcceptAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient client;
-            try
-            {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-                return;
-            }
-
-            Interlocked.Increment(ref _connections);
-            _ = ServeAsync(client);
-        }
-    }
-
-    private async Task ServeAsync(TcpClient client)
+    protected override async Task ServeAsync(TcpClient client)
     {
         using (client)
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(Stop.Token))
         {
             timeout.CancelAfter(TimeSpan.FromSeconds(60));
             try

@@ -107,9 +107,17 @@ internal static class NamespaceNetwork
             var stderr = process.StandardError.ReadToEndAsync();
             var stdout = process.StandardOutput.ReadToEndAsync();
             process.WaitForExit();
+            string output = (stderr.Result + stdout.Result).Trim();
+            if (process.ExitCode is > 128 and < 128 + 65 && output.Length == 0)
+            {
+                // A signal to run's whole process group (CI cancelling the job, Ctrl-C) reaches this helper too.
+                int signal = process.ExitCode - 128;
+                throw new IsolationException($"'{program} {string.Join(' ', args)}' {IsolatedProcess.EndedBySignal} {signal} ({IsolatedProcess.SignalName(signal)}) while the namespace was being set up; the command was not run");
+            }
+
             if (process.ExitCode != 0)
             {
-                throw new IsolationException($"'{program} {string.Join(' ', args)}' failed inside the namespace (exit {process.ExitCode}): {(stderr.Result + stdout.Result).Trim()}");
+                throw new IsolationException($"'{program} {string.Join(' ', args)}' failed inside the namespace (exit {process.ExitCode}): {output}");
             }
         }
     }
