@@ -102,8 +102,21 @@ internal static class NamespaceNetwork
 
         using (process)
         {
-            process.StandardInput.Write(input);
-            process.StandardInput.Close();
+            bool sent = true;
+            try
+            {
+                // Bytes to the pipe itself, not through the writer's buffer: a failed write leaves nothing
+                // buffered for the process's disposal to flush into a closed pipe again.
+                var stdin = process.StandardInput.BaseStream;
+                stdin.Write(System.Text.Encoding.UTF8.GetBytes(input));
+                stdin.Close();
+            }
+            catch (IOException)
+            {
+                // The helper is gone before reading its input (e.g. ended by a signal): its exit status says why.
+                sent = false;
+            }
+
             var stderr = process.StandardError.ReadToEndAsync();
             var stdout = process.StandardOutput.ReadToEndAsync();
             process.WaitForExit();
@@ -115,9 +128,9 @@ internal static class NamespaceNetwork
                 throw new IsolationException($"'{program} {string.Join(' ', args)}' {IsolatedProcess.EndedBySignal} {signal} ({IsolatedProcess.SignalName(signal)}) while the namespace was being set up; the command was not run");
             }
 
-            if (process.ExitCode != 0)
+            if (process.ExitCode != 0 || !sent)
             {
-                throw new IsolationException($"'{program} {string.Join(' ', args)}' failed inside the namespace (exit {process.ExitCode}): {output}");
+                throw new IsolationException($"'{program} {string.Join(' ', args)}' failed inside the namespace (exit {process.ExitCode}{(sent ? string.Empty : ", before reading its input")}): {output}");
             }
         }
     }
