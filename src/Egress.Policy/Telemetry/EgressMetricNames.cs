@@ -37,7 +37,7 @@ public static class EgressMetricNames
     /// <summary>Tag: the allowlist token that matched, <c>none</c> when none did.</summary>
     public const string TokenTag = "egress.token";
 
-    /// <summary>Tag: what the policy found (<c>allowed</c>, <c>not_in_allowlist</c>, <c>invalid_destination</c>, <c>special_purpose_address</c>).</summary>
+    /// <summary>Tag: what the policy found (<c>allowed</c>, <c>not_in_allowlist</c>, <c>invalid_destination</c>, <c>special_purpose_address</c>, <c>protocol_not_allowed</c>).</summary>
     public const string OutcomeTag = "egress.outcome";
 
     /// <summary>Tag: the decision as applied (<c>allow</c> or <c>deny</c>).</summary>

@@ -172,6 +172,7 @@ public sealed class EgressMetrics : Events.EgressEventSink, IDisposable
         EgressOutcome.NotInAllowlist => "not_in_allowlist",
         EgressOutcome.InvalidDestination => "invalid_destination",
         EgressOutcome.SpecialPurposeAddress => "special_purpose_address",
+        EgressOutcome.ProtocolNotAllowed => "protocol_not_allowed",
         _ => EgressMetricNames.Other,
     };
 
