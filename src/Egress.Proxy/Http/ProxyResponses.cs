@@ -23,6 +23,7 @@ internal static class ProxyResponses
         200 => "OK",
         400 => "Bad Request",
         403 => "Forbidden",
+        407 => "Proxy Authentication Required",
         404 => "Not Found",
         408 => "Request Timeout",
         414 => "URI Too Long",
@@ -61,8 +62,11 @@ internal static class ProxyResponses
     public static byte[] Error(int status, string message)
         => Build(status, "application/json", Json(w => w.WriteString("error", message)), close: true);
 
-    /// <summary>The 403 for a policy denial: reason header and JSON body naming host, port, reason and the token that would allow it.</summary>
-    public static byte[] Denied(string host, int port, string reason, string suggestedToken)
+    /// <summary>
+    /// The 403 for a policy denial: reason header and JSON body naming host, port, reason, the token that would
+    /// allow it and, on a gateway with roles, the client's role (whose allowlist the token belongs in).
+    /// </summary>
+    public static byte[] Denied(string host, int port, string reason, string suggestedToken, string? role = null)
     {
         string body = Json(w =>
         {
@@ -70,9 +74,20 @@ internal static class ProxyResponses
             w.WriteNumber("port", port);
             w.WriteString("reason", reason);
             w.WriteString("suggested_token", suggestedToken);
+            if (role is not null)
+            {
+                w.WriteString("role", role);
+            }
         });
         return Build(403, "application/json", body, close: true, $"{ReasonHeader}: {HeaderSafe(reason)}\r\n");
     }
+
+    /// <summary>
+    /// The 407 for a <c>Proxy-Authorization</c> the gateway's roles refuse (unknown user, wrong password, not Basic):
+    /// a <c>Proxy-Authenticate: Basic</c> challenge; the connection closes. Never names the user or the password.
+    /// </summary>
+    public static byte[] AuthenticationRequired(string why)
+        => Build(407, "application/json", Json(w => w.WriteString("error", why)), close: true, "Proxy-Authenticate: Basic realm=\"egress-policy\", charset=\"UTF-8\"\r\n");
 
     /// <summary>Writes <paramref name="response"/>, ignoring a client that has gone.</summary>
     public static async ValueTask TrySendAsync(Socket socket, ReadOnlyMemory<byte> response, CancellationToken cancellationToken)
