@@ -115,7 +115,8 @@ public static class RoleFile
         ArgumentNullException.ThrowIfNull(text);
         try
         {
-            var name = new X500DistinguishedName(text).Format(multiLine: false);
+            // Decoded from its encoding, so every spelling of one name reads the same (as a certificate's subject does).
+            var name = new X500DistinguishedName(new X500DistinguishedName(text).RawData).Name;
             return name.Length == 0 ? null : name;
         }
         catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or ArgumentException)

@@ -73,7 +73,7 @@ public sealed class GatewayTls
 
     /// <summary>The subject of a verified client certificate, normalised; null when none was verified.</summary>
     internal string? VerifiedSubject(SslStream stream)
-        => _clientCa is not null && stream.RemoteCertificate is X509Certificate2 certificate ? certificate.SubjectName.Format(multiLine: false) : null;
+        => _clientCa is not null && stream.RemoteCertificate is X509Certificate2 certificate ? certificate.SubjectName.Name : null;
 
     private static X509ChainPolicy ChainPolicy(X509Certificate2Collection ca)
     {

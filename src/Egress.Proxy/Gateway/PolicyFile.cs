@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text;
 using Egress.Policy.Locking;
@@ -78,13 +77,5 @@ public static class PolicyFile
         content = parsed;
         error = null;
         return true;
-    }
-
-    /// <summary>Reads <paramref name="path"/> as a plain policy (the default allowlist's tokens); see <see cref="TryLoad(string, out RoleFileContent, out string, out string)"/>.</summary>
-    public static bool TryLoad(string path, out ImmutableArray<string> tokens, out string sha256, out string? error)
-    {
-        bool ok = TryLoad(path, out RoleFileContent? content, out sha256, out error);
-        tokens = ok ? content!.DefaultTexts : [];
-        return ok;
     }
 }
