@@ -71,6 +71,13 @@ public static class PolicyVerifier
         {
             try
             {
+                // A gateway policy file with [role] sections: each role's lock and events (Roles/RoleVerification).
+                if (Roles.RoleVerification.TryRead(lockPath) is { } roleFile)
+                {
+                    Roles.RoleVerification.Verify(lockPath, roleFile, options.Allowlist, events, Fail, Drift);
+                    goto LockChecked;
+                }
+
                 var (locked, problems) = LockFile.Load(lockPath);
                 foreach (var problem in problems)
                 {
@@ -93,6 +100,8 @@ public static class PolicyVerifier
 
                     Drift($"allowlist drift against {lockPath} ({string.Join("; ", parts)})");
                 }
+
+            LockChecked:;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
