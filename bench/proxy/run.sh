@@ -161,11 +161,12 @@ for p in $PROXIES direct; do
   record "$out" bulk "$p" 1 $(( $(cpu_ticks "$p") - before ))
 done
 
-# RSS of a process and its descendants, in KiB.
+# RSS of a process and its descendants, in KiB ($2 = RssAnon for the anonymous part only: heap, stacks,
+# buffers — without the mapped program and libraries, which the kernel can drop and share).
 tree_rss() {
-  local total=0 p
+  local total=0 p field=${2:-VmRSS}
   for p in $1 $(pgrep -P "$1" || true); do
-    total=$((total + $(awk '/VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
+    total=$((total + $(awk -v f="$field:" '$1 == f {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
   done
   echo "$total"
 }
@@ -191,7 +192,7 @@ hold_tunnels() {
 
 for p in $PROXIES; do
   sleep 2
-  record "{\"rss_kib\":$(tree_rss "${PID[$p]}"),\"open\":0}" idle "$p" 0
+  record "{\"rss_kib\":$(tree_rss "${PID[$p]}"),\"anon_kib\":$(tree_rss "${PID[$p]}" RssAnon),\"open\":0}" idle "$p" 0
   for n in $IDLE; do hold_tunnels "$p" "$n" idle 0; done
   for n in $STALLED; do hold_tunnels "$p" "$n" stalled "$STALL_KIB"; done
 done
@@ -256,7 +257,7 @@ if e and d:
     parts.append(f"bulk {e / d:.2f}× direct")
 r0 = by.get(("idle", "egress", 0))
 if r0:
-    parts.append(f"RSS after load {r0['rss_kib'] / 1024:.1f} MiB")
+    parts.append(f"RSS after load {r0['rss_kib'] / 1024:.1f} MiB" + (f" ({r0['anon_kib'] / 1024:.1f} MiB anonymous)" if r0.get("anon_kib") else ""))
 st = [r for r in rows if r["kind"] == "stalled" and r["proxy"] == "egress" and r["open"]]
 if st and r0:
     big = max(st, key=lambda r: r["clients"])

@@ -6,5 +6,7 @@ internal static class Program
     public static Task<int> Main(string[] args) =>
         Isolation.Agent.IsolationAgent.IsAgentInvocation(args)
             ? Task.FromResult(Isolation.Agent.IsolationAgent.Run(args)) // run's in-namespace agent (docs/isolation.md); no CLI parsing
-            : EgressCli.RunAsync(args, CliContext.FromProcess());
+            : Isolation.Probe.ProbeCanaries.IsCanaryInvocation(args)
+                ? Task.FromResult(Isolation.Probe.ProbeCanaries.Run(args)) // run --probe's canaries, inside the isolated child
+                : EgressCli.RunAsync(args, CliContext.FromProcess());
 }

@@ -86,6 +86,9 @@ internal static class ProxyCommand
 
         using var gatewayScope = gateway;
         await using var server = new EgressProxyServer(gateway.Policies, options with { HealthDetail = gateway.HealthDetail });
+
+        // A long-running proxy gives its post-load heap back when traffic stops (docs/PERFORMANCE.md, proxy memory).
+        using var trimmer = IdleMemoryTrimmer.Acquire();
         try
         {
             server.Start();

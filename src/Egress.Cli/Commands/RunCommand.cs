@@ -36,7 +36,7 @@ internal static class RunCommand
 
     public static Command Create(CliContext context)
     {
-        var commandLine = new Argument<string[]>("command") { Description = "The program and its arguments (after --).", Arity = ArgumentArity.OneOrMore };
+        var commandLine = new Argument<string[]>("command") { Description = "The program and its arguments (after --).", Arity = ArgumentArity.ZeroOrMore };
         var summaryOut = new Option<string?>("--summary-out") { Description = "Write egress-summary.json here when the command exits.", HelpName = "PATH" };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON (on stderr, like the text report)." };
         var isolation = new Option<string?>("--isolation")
@@ -44,6 +44,11 @@ internal static class RunCommand
             Description = $"netns (default; Linux): run the command in new network, PID and mount namespaces so that every TCP connection, proxy-aware or not, is decided and recorded. " +
                 $"none: only set HTTP(S)_PROXY (programs that ignore it are not decided). Also {EgressEnvironment.Isolation}.",
             HelpName = "netns|none",
+        };
+        var probe = new Option<bool>("--probe")
+        {
+            Description = "Instead of a command, run canaries inside the isolated child that try every escape route (proxy-ignoring HTTP, curl --noproxy, raw TCP, IPv6, UDP, a DNS TXT query, " +
+                "a proxy of its own) against denied targets on this machine's loopback, and print route -> blocked/ESCAPED. Exits 2 if any route escaped or was not decided by the policy.",
         };
         var flags = new ProxyFlags();
         var command = new Command("run", "Run a command where every connection it makes is decided by the policy (isolated in network namespaces by default; HTTP_PROXY/HTTPS_PROXY/ALL_PROXY point at the proxy) and report the hosts it reached. " +
@@ -53,19 +58,34 @@ internal static class RunCommand
             summaryOut,
             json,
             isolation,
+            probe,
         };
         flags.AddTo(command);
-        command.SetAction((parse, ct) => RunAsync(context, parse, parse.GetValue(commandLine) ?? [], parse.GetValue(summaryOut), parse.GetValue(json), parse.GetValue(isolation), flags));
+        command.SetAction((parse, ct) => RunAsync(context, parse, parse.GetValue(commandLine) ?? [], parse.GetValue(summaryOut), parse.GetValue(json), parse.GetValue(isolation), parse.GetValue(probe), flags));
         return command;
     }
 
-    private static async Task<int> RunAsync(CliContext ctx, ParseResult parse, string[] commandLine, string? summaryOut, bool json, string? isolationFlag, ProxyFlags flags)
+    private static async Task<int> RunAsync(CliContext ctx, ParseResult parse, string[] commandLine, string? summaryOut, bool json, string? isolationFlag, bool probe, ProxyFlags flags)
     {
         var options = flags.Read(parse, new IPEndPoint(IPAddress.Loopback, 0), ctx.Error);
         var isolation = RunIsolationReader.Read(isolationFlag, ctx.Environment, ctx.Error);
-        if (options is null || isolation is null || commandLine.Length == 0)
+        if (options is null || isolation is null)
         {
             return ExitCodes.UsageOrDenied;
+        }
+
+        if (probe != (commandLine.Length == 0))
+        {
+            ctx.Error.WriteLine(probe
+                ? "egress-policy run: --probe runs its own canaries; give no command after it"
+                : "egress-policy run: give the command to run after --, e.g. egress-policy run -- curl https://example.com/ (or --probe)");
+            return ExitCodes.UsageOrDenied;
+        }
+
+        if (probe)
+        {
+            using var probeSignals = new RunSignals();
+            return await RunProbe.RunAsync(ctx, isolation.Value, options, json, probeSignals).ConfigureAwait(false);
         }
 
         // Before anything starts: a signal during start-up is held for the command, not lost (RunSignals).
@@ -129,7 +149,7 @@ internal static class RunCommand
     }
 
     /// <summary>Runs the command isolated; null (after printing why) when isolation is unavailable.</summary>
-    private static async Task<int?> RunIsolatedAsync(CliContext ctx, EgressPolicy policy, EgressProxyServer server, Proxy.ProxyOptions options, string[] commandLine, string? summaryOut, RunSignals signals)
+    internal static async Task<int?> RunIsolatedAsync(CliContext ctx, EgressPolicy policy, EgressProxyServer server, Proxy.ProxyOptions options, string[] commandLine, string? summaryOut, RunSignals signals)
     {
         var readOnly = new List<string>();
         try
@@ -186,7 +206,7 @@ internal static class RunCommand
         }
     }
 
-    private static async Task<int?> RunUnisolatedAsync(CliContext ctx, EgressProxyServer server, string[] commandLine, RunSignals signals)
+    internal static async Task<int?> RunUnisolatedAsync(CliContext ctx, EgressProxyServer server, string[] commandLine, RunSignals signals)
     {
         ctx.Error.WriteLine("egress-policy run: WARNING: " + RunIsolationReader.NotIsolatedWarning);
         using var child = StartChild(ctx, commandLine, $"http://{server.LocalEndPoint}");
