@@ -12,7 +12,7 @@ internal static class ProxyCommand
     {
         var listen = new Option<string>("--listen") { Description = $"Address to listen on, host:port or [v6]:port (default {ProxyDefaults.Listen}; port 0 picks one).", DefaultValueFactory = _ => ProxyDefaults.Listen, HelpName = "ADDR:PORT" };
         var flags = new ProxyFlags();
-        var upstream = new Option<string?>("--upstream-proxy") { Description = "Chain allowed connections through this http://host:port proxy: the gateway decides first, then tunnels to the checked address.", HelpName = "URL" };
+        var upstream = new Option<string?>("--upstream-proxy") { Description = "Chain allowed connections through this http://host:port proxy: the gateway decides first, then tunnels to the checked address. Credentials for it: EGRESS_UPSTREAM_PROXY_AUTH=user:password (preferred to user:password@ in the URL, which the process list shows).", HelpName = "URL" };
         var policyFile = new Option<string?>("--policy-file") { Description = "Enforce this lock-format file instead of EGRESS_ALLOWLIST, optionally with [role NAME] sections giving clients (by source address, Proxy-Authorization user or TLS client-certificate subject) their own allowlists; reloaded on SIGHUP and when it changes (a file that fails the verify rules is rejected, the running policy stays); a bad file at start-up exits 2.", HelpName = "PATH" };
         var tlsCert = new Option<string?>("--tls-cert") { Description = "Serve clients over TLS with this PEM certificate (chain after it); needs --tls-key.", HelpName = "PEM" };
         var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert.", HelpName = "PEM" };
@@ -49,7 +49,7 @@ internal static class ProxyCommand
         }
 
         Egress.Proxy.Gateway.UpstreamProxy? chained = null;
-        if (upstreamProxy is not null && !Egress.Proxy.Gateway.UpstreamProxy.TryParse(upstreamProxy, out chained, out var upstreamError))
+        if (upstreamProxy is not null && !Egress.Proxy.Gateway.UpstreamProxy.TryParse(upstreamProxy, out chained, out var upstreamError, ctx.Environment(Egress.Policy.Configuration.EgressEnvironment.UpstreamProxyAuth)))
         {
             ctx.Error.WriteLine(CliText.Bounded($"egress-policy: --upstream-proxy {upstreamError}"));
             return ExitCodes.UsageOrDenied;
