@@ -30,9 +30,12 @@ internal static class RunCommand
 
     /// <summary>
     /// Variables of run itself the command must not see: the journal's HMAC key, so the child cannot sign
-    /// forged lines. Add any further secret of run here.
+    /// forged lines, and the gateway's upstream-proxy credentials. Add any further secret of run here.
     /// </summary>
-    internal static readonly string[] SecretVariables = [EgressEnvironment.EventsKey];
+    internal static readonly string[] SecretVariables = [EgressEnvironment.EventsKey, EgressEnvironment.UpstreamProxyAuth];
+
+    /// <summary>What the command's environment loses: <see cref="SecretVariables"/>, and the socket switch this process set for itself (SocketEngineTuning).</summary>
+    internal static string[] RemovedVariables => SocketEngineTuning.SetByThisProcess ? [.. SecretVariables, SocketEngineTuning.RuntimeVariable] : SecretVariables;
 
     public static Command Create(CliContext context)
     {
@@ -179,7 +182,7 @@ internal static class RunCommand
                 Command = commandLine,
                 AgentCommand = IsolatedProcess.SelfCommand(),
                 WorkingDirectory = ctx.WorkingDirectory,
-                RemovedVariables = SecretVariables,
+                RemovedVariables = RemovedVariables,
                 ReadOnlyPaths = readOnly,
             }).ConfigureAwait(false);
         }
@@ -249,7 +252,7 @@ internal static class RunCommand
 
         psi.Environment.Remove("NO_PROXY");
         psi.Environment.Remove("no_proxy");
-        foreach (var name in SecretVariables)
+        foreach (var name in RemovedVariables)
         {
             psi.Environment.Remove(name);
         }

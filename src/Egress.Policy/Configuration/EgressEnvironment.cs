@@ -45,6 +45,8 @@ public static class EgressEnvironment
     /// CONNECT to it; never logged). Preferred over credentials in the URL, which the process list shows.
     /// </summary>
     public const string UpstreamProxyAuth = "EGRESS_UPSTREAM_PROXY_AUTH";
+    /// <summary><c>proxy</c> and <c>run</c>: whether socket completions run on the socket engine's thread (default on without a TLS listener); boolean.</summary>
+    public const string ProxyInlineCompletions = "EGRESS_PROXY_INLINE_COMPLETIONS";
     /// <summary>Set by CI systems.</summary>
     public const string Ci = "CI";
     /// <summary>Set to <c>true</c> by GitHub Actions.</summary>
