@@ -129,9 +129,6 @@ public sealed class RoleTable
         return new RoleAssignment(role.Policy, new DecisionContext(source) { Client = who, Role = role.Name }, null);
     }
 
-    /// <summary>Whether <paramref name="policy"/> is one of this table's (the default or a role's).</summary>
-    public bool Owns(EgressPolicy policy) => ReferenceEquals(policy, _default.Policy) || Roles.Any(r => ReferenceEquals(r.Policy, policy));
-
     // A linear scan: policy files hold few networks per gateway, and a scan over a flat array beats a trie below a few hundred.
     private RoleEntry? BySource(IPAddress? address)
     {
