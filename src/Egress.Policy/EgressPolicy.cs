@@ -34,6 +34,16 @@ public sealed class EgressPolicy : IDisposable
         Events = recorder;
     }
 
+    // Tokens parsed already (a gateway policy file is checked line by line first): compiled without parsing them again.
+    private EgressPolicy(EgressOptions options, EgressEventRecorder recorder, IReadOnlyList<EgressToken> tokens)
+    {
+        _ownsEvents = false;
+        Options = options;
+        Matcher = new AllowlistMatcher(tokens);
+        TokenErrors = [];
+        Events = recorder;
+    }
+
     /// <summary>The configuration.</summary>
     public EgressOptions Options { get; }
 
@@ -363,6 +373,16 @@ public sealed class EgressPolicy : IDisposable
     /// allowlist: what a gateway reload swaps in. Disposing the result leaves the recorder to this policy.
     /// </summary>
     public EgressPolicy WithAllowlist(ImmutableArray<string> allowlist) => new(Options with { Allowlist = allowlist }, Events, ownsEvents: false);
+
+    /// <summary>
+    /// As <see cref="WithAllowlist"/>, from tokens that were parsed already (a gateway policy file, a role's
+    /// allowlist): they are compiled without being parsed a second time.
+    /// </summary>
+    public EgressPolicy WithTokens(IReadOnlyList<EgressToken> tokens)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        return new(Options with { Allowlist = [.. tokens.Select(t => t.Text)] }, Events, tokens);
+    }
 
     /// <summary>The one place a non-allowed decision is built: denied, or in audit mode let through as a would-be denial.</summary>
     private EgressDecision Deny(EgressOutcome outcome, string reason, string? host, int port) => Options.Enforce

@@ -30,9 +30,9 @@ internal static class RunCommand
 
     /// <summary>
     /// Variables of run itself the command must not see: the journal's HMAC key, so the child cannot sign
-    /// forged lines. Add any further secret of run here.
+    /// forged lines, and the gateway's upstream-proxy credentials. Add any further secret of run here.
     /// </summary>
-    internal static readonly string[] SecretVariables = [EgressEnvironment.EventsKey];
+    internal static readonly string[] SecretVariables = [EgressEnvironment.EventsKey, EgressEnvironment.UpstreamProxyAuth];
 
     /// <summary>What the command's environment loses: <see cref="SecretVariables"/>, and the socket switch this process set for itself (SocketEngineTuning).</summary>
     internal static string[] RemovedVariables => SocketEngineTuning.SetByThisProcess ? [.. SecretVariables, SocketEngineTuning.RuntimeVariable] : SecretVariables;

@@ -34,6 +34,9 @@ public static class EgressMetricNames
     /// <summary>Tag: the enforcement point (<c>http</c>, <c>proxy</c>, <c>check</c>, …).</summary>
     public const string SourceTag = "egress.source";
 
+    /// <summary>Tag: the gateway role of the client (<c>default</c> for clients no role matches); only on events that carry one. Bounded by the roles of the policy file.</summary>
+    public const string RoleTag = "egress.role";
+
     /// <summary>Tag: the allowlist token that matched, <c>none</c> when none did.</summary>
     public const string TokenTag = "egress.token";
 

@@ -23,6 +23,7 @@ internal static class ProxyResponses
         200 => "OK",
         400 => "Bad Request",
         403 => "Forbidden",
+        407 => "Proxy Authentication Required",
         404 => "Not Found",
         408 => "Request Timeout",
         414 => "URI Too Long",
@@ -60,6 +61,13 @@ internal static class ProxyResponses
     /// <summary>An error response with a small JSON body <c>{"error": ...}</c>; the connection closes.</summary>
     public static byte[] Error(int status, string message)
         => Build(status, "application/json", Json(w => w.WriteString("error", message)), close: true);
+
+    /// <summary>
+    /// The 407 for a <c>Proxy-Authorization</c> the gateway's roles refuse (unknown user, wrong password, not Basic):
+    /// a <c>Proxy-Authenticate: Basic</c> challenge; the connection closes. Never names the user or the password.
+    /// </summary>
+    public static byte[] AuthenticationRequired(string why)
+        => Build(407, "application/json", Json(w => w.WriteString("error", why)), close: true, "Proxy-Authenticate: Basic realm=\"egress-policy\", charset=\"UTF-8\"\r\n");
 
     /// <summary>Writes <paramref name="response"/>, ignoring a client that has gone.</summary>
     public static async ValueTask TrySendAsync(Socket socket, ReadOnlyMemory<byte> response, CancellationToken cancellationToken)
