@@ -288,7 +288,12 @@ public sealed class EgressPolicy : IDisposable
         return Deny(decision.Outcome, reason, named.Host, destination.Port);
     }
 
-    internal EgressDecision DecideAddress(in EgressDecision hostDecision, in Destination destination, IPAddress resolved)
+    /// <summary>
+    /// Decides <paramref name="resolved"/>, an address <paramref name="destination"/> resolved to or was dialled at,
+    /// given <paramref name="hostDecision"/>, the host's decision taken already (see
+    /// <see cref="DecideAddress(in Destination, IPAddress)"/>, which decides the host first). Does not record an event.
+    /// </summary>
+    public EgressDecision DecideAddress(in EgressDecision hostDecision, in Destination destination, IPAddress resolved)
     {
         ArgumentNullException.ThrowIfNull(resolved);
         if (resolved.IsIPv4MappedToIPv6)
@@ -307,20 +312,20 @@ public sealed class EgressPolicy : IDisposable
             return hostDecision;
         }
 
-        string shown = HostCanonicalizer.FormatAddress(resolved);
         if (hostDecision.Outcome == EgressOutcome.NotInAllowlist)
         {
             // Denied (or would be) already; in audit mode say that the address, too, would need an explicit token.
             return hostDecision.WouldDeny
-                ? hostDecision with { Address = resolved, AddressRange = range, Reason = $"audit mode: would deny ({NotInAllowlist}; {destination.Host} resolved to {shown}, a {range} address)" }
+                ? hostDecision with { Address = resolved, AddressRange = range, Reason = $"audit mode: would deny ({NotInAllowlist}; {destination.Host} resolved to {HostCanonicalizer.FormatAddress(resolved)}, a {range} address)" }
                 : hostDecision with { Address = resolved, AddressRange = range };
         }
 
         if (Matcher.MatchExplicit(destination.Host, resolved, destination.Port) is not null)
         {
-            return hostDecision with { Address = resolved, AddressRange = range };
+            return hostDecision with { Address = resolved, AddressRange = range }; // allowed: nothing formatted
         }
 
+        string shown = HostCanonicalizer.FormatAddress(resolved);
         string reason = $"{destination.Host} resolved to {shown}, a {range} address; only an IP/CIDR or exact-host token (e.g. '={destination.Host}' or '{shown.Trim('[', ']')}') may allow it";
         return Deny(EgressOutcome.SpecialPurposeAddress, reason, destination.Host, destination.Port) with { Address = resolved, AddressRange = range };
     }

@@ -1,6 +1,7 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using System.Net;
 using Egress.Policy;
+using Egress.Policy.Destinations;
 
 namespace Egress.Http.Guard;
 
@@ -137,7 +138,7 @@ internal sealed class MetricsHook : IDisposable
         }
 
         // Allowed so far: the event waits for the dialled authority (or the hop's end).
-        CurrentHop.Value = new Hop(named.Host, decision);
+        CurrentHop.Value = new Hop(named);
     }
 
     /// <summary>Decides the authority a connection dials (and the current hop's name); throws when either is denied.</summary>
@@ -162,17 +163,24 @@ internal sealed class MetricsHook : IDisposable
             return;
         }
 
-        var decision = _policy.BeginConnection(dialled, EgressHttp.Context);
-        var result = decision.DecideName(hop?.Name, EgressHttp.HostHeader);
-        if (result.Allowed && peer is not null && IPAddress.TryParse(peer, out var address))
+        // The dialled authority, then the request's name against it, then the peer address: the policy's own
+        // steps (those ConnectionDecision uses), called directly because a hop has exactly one peer, so the guard
+        // needs no per-hop ConnectionDecision object. The address is decided after the name, so an audit-mode
+        // would-deny of the name is kept in the event (with the address), not replaced by the dialled host's allow.
+        long started = Stopwatch.GetTimestamp();
+        var result = _policy.Decide(dialled, hop?.Named.Host, EgressHttp.HostHeader);
+        if (result.Allowed && peer is not null && PeerAddressCache.TryParse(peer, out var address))
         {
-            result = decision.DecideAddress(address);
+            var byAddress = _policy.DecideAddress(result, dialled, address!);
+            result = result.Outcome == EgressOutcome.Allowed
+                ? byAddress
+                : result with { Address = byAddress.Address, AddressRange = byAddress.AddressRange }; // keeps the name's reason
         }
 
         if (hop is not null || !result.Allowed)
         {
             // The hop's one event; outside a hop (a connection being established) only a denial is recorded.
-            decision.Record(result);
+            _policy.Events.Record(result, EgressHttp.Context, null, Stopwatch.GetElapsedTime(started));
             MarkRecorded(hop);
         }
 
@@ -187,8 +195,10 @@ internal sealed class MetricsHook : IDisposable
         if (CurrentHop.Value is { Recorded: false } hop)
         {
             // The request never took a connection we saw (it failed first, or shared an active HTTP/2 connection).
+            // Decided again rather than kept from the hop's start: the policy is immutable, so this is the same
+            // decision, and the hop object stays small (it is allocated for every hop; this path is rare).
             hop.Recorded = true;
-            _policy.Record(hop.Decision, EgressHttp.Context);
+            _policy.Record(_policy.Decide(hop.Named), EgressHttp.Context);
         }
     }
 
@@ -203,11 +213,10 @@ internal sealed class MetricsHook : IDisposable
     private static int DefaultPort(string? scheme) =>
         string.Equals(scheme, "https", StringComparison.OrdinalIgnoreCase) || string.Equals(scheme, "wss", StringComparison.OrdinalIgnoreCase) ? 443 : 80;
 
-    private sealed class Hop(string name, EgressDecision decision)
+    private sealed class Hop(Destination named)
     {
-        public string Name { get; } = name;
-
-        public EgressDecision Decision { get; } = decision;
+        /// <summary>The name the request carries (its Host header, else its URI host), allowed at the hop's start.</summary>
+        public Destination Named { get; } = named;
 
         public bool Recorded { get; set; }
     }
