@@ -116,6 +116,28 @@ public sealed class GuardDialledAuthorityTests
     }
 
     [Fact]
+    public async Task AuditMode_HostHeaderNamingADeniedHost_OnAnAllowedAddress_IsRecordedAsAWouldDeny()
+    {
+        // Metrics hook only: the name's would-deny must survive the peer address step (it used to be replaced by
+        // the dialled host's ALLOW, a silent pass in the audit journal).
+        using var server = new LoopbackServer(address: Other);
+        using var policy = TestPolicies.Create("127.0.0.2", enforce: false);
+        using var client = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null });
+
+        using (EgressGuard.Install(policy))
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, server.Url());
+            request.Headers.Host = "denied.example";
+            using var response = await client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.Equal(1, server.Requests);
+        var evt = Assert.Single(policy.Events.RecentEvents());
+        Assert.Equal(("ALLOW", true, "denied.example", "127.0.0.2"), (evt.Action, evt.WouldDeny, evt.Host, evt.Address));
+    }
+
+    [Fact]
     public async Task SecondRequestOnAPooledConnection_IsRecordedAgain()
     {
         using var server = new LoopbackServer(address: Other);
