@@ -29,6 +29,18 @@ public sealed record ExportOptions
     /// <summary>Labels selecting the workloads the policy applies to (empty: every pod of the namespace).</summary>
     public ImmutableSortedDictionary<string, string> Selector { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
 
+    /// <summary>
+    /// Per-role export (<c>--role-label</c>): the workload label whose value names a gateway role. Set on the default
+    /// role's objects together with <see cref="OtherRoles"/>, so they select only workloads of no listed role.
+    /// </summary>
+    public string? RoleLabel { get; init; }
+
+    /// <summary>With <see cref="RoleLabel"/>: the roles whose workloads the objects must not select (<c>NotIn</c>).</summary>
+    public ImmutableArray<string> OtherRoles { get; init; } = [];
+
+    /// <summary>Istio: the Sidecar imports only this export's own hosts instead of every ServiceEntry of the namespace (per-role exports).</summary>
+    public bool SidecarListsHosts { get; init; }
+
     /// <summary>Where the tokens came from (a lock file path or the environment variable), written in the header.</summary>
     public string Source { get; init; } = "(unknown)";
 

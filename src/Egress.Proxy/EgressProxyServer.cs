@@ -32,6 +32,7 @@ public sealed class EgressProxyServer : IAsyncDisposable
     private readonly int _maxConnections;
     private long _nextId;
     private int _active;
+    private int _handshakes;
     private volatile bool _stopping;
 
     /// <summary>Creates a server; call <see cref="Start"/> to listen.</summary>
@@ -189,7 +190,51 @@ public sealed class EgressProxyServer : IAsyncDisposable
                 continue;
             }
 
-            Serve(client);
+            if (_options.Tls is { } tls)
+            {
+                ServeTls(client, tls);
+            }
+            else
+            {
+                Serve(client);
+            }
+        }
+    }
+
+    // The TLS listener (Gateway/TlsTerminator): handshakes in progress are capped like connections, so a flood of
+    // slow handshakes cannot hold every descriptor; each ends within the header timeout.
+    private void ServeTls(Socket client, Gateway.GatewayTls tls)
+    {
+        if (Interlocked.Increment(ref _handshakes) > _maxConnections)
+        {
+            Interlocked.Decrement(ref _handshakes);
+            ProxyMetrics.Reject("max_connections");
+            client.Dispose();
+            return;
+        }
+
+        client.NoDelay = true;
+        _ = RunTlsAsync(client, tls);
+    }
+
+    private async Task RunTlsAsync(Socket client, Gateway.GatewayTls tls)
+    {
+        bool handedOver = false;
+        try
+        {
+            await Gateway.TlsTerminator.RunAsync(client, tls, _options.HeaderTimeout, _options.IdleTimeout, (inner, identity) =>
+            {
+                handedOver = true;
+                Interlocked.Decrement(ref _handshakes);
+                Serve(inner, identity);
+            }).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!handedOver)
+            {
+                Interlocked.Decrement(ref _handshakes);
+            }
         }
     }
 
@@ -197,7 +242,10 @@ public sealed class EgressProxyServer : IAsyncDisposable
     /// Serves a client connection accepted elsewhere (e.g. from the relay listener of an isolated
     /// <c>run</c>, created inside its network namespace) exactly like one accepted here. Takes ownership.
     /// </summary>
-    public void Serve(Socket client)
+    public void Serve(Socket client) => Serve(client, null);
+
+    /// <summary>Serves a client connection whose identity is known already (a TLS client, Gateway/TlsTerminator).</summary>
+    internal void Serve(Socket client, Roles.ClientIdentity? identity)
     {
         ArgumentNullException.ThrowIfNull(client);
         if (_stopping)
@@ -206,7 +254,11 @@ public sealed class EgressProxyServer : IAsyncDisposable
             return;
         }
 
-        client.NoDelay = true;
+        if (client.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)
+        {
+            client.NoDelay = true;
+        }
+
         if (Interlocked.Increment(ref _active) > _maxConnections)
         {
             Interlocked.Decrement(ref _active);
@@ -216,7 +268,7 @@ public sealed class EgressProxyServer : IAsyncDisposable
         }
 
         long id = Interlocked.Increment(ref _nextId);
-        var connection = new ProxyConnection(client, _options, _connector, _time, () => _stopping);
+        var connection = new ProxyConnection(client, _options, _connector, _time, () => _stopping, identity, () => _policies.Current.Roles);
         _connections[id] = connection;
         connection.Completion = RunAsync(id, connection);
     }

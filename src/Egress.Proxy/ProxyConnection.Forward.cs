@@ -12,12 +12,12 @@ internal sealed partial class ProxyConnection
     private const int ResponseHeadLimit = 64 * 1024;
     private const int MaxInterimResponses = 16;
 
-    private async ValueTask<bool> ForwardAsync(HttpHead head, CancellationToken ct)
+    private async ValueTask<bool> ForwardAsync(HttpHead head, UpstreamConnector connector, CancellationToken ct)
     {
         var (authority, pathAndQuery) = AbsoluteForm.Split(head.Second);
         if (!DestinationParser.TryParse("http://" + authority, out var destination, out _))
         {
-            await RejectAsync(_connector.Invalid(authority, "http").Response!).ConfigureAwait(false);
+            await RejectAsync(connector.Invalid(authority, "http").Response!).ConfigureAwait(false);
             return false;
         }
 
@@ -34,18 +34,19 @@ internal sealed partial class ProxyConnection
 
         var (requestFraming, requestLength) = MessageFraming.Request(head);
         bool hasBody = requestFraming != BodyFraming.None;
-        string key = $"{destination}#{_connector.Generation}"; // a reload re-decides a kept-alive upstream
+        // A reload re-decides a kept-alive upstream; so does a request of another role on the same connection.
+        string key = $"{destination}#{connector.Generation}#{connector.Context.Role}";
         for (int attempt = 0; ; attempt++)
         {
             bool reused = _upstream is not null && _upstreamKey == key;
             if (reused)
             {
-                _connector.RecordReuse(_upstreamDecision, "http");
+                connector.RecordReuse(_upstreamDecision, "http");
             }
             else
             {
                 CloseUpstream();
-                var result = await _connector.ConnectAsync(destination, "http", ct).ConfigureAwait(false);
+                var result = await connector.ConnectAsync(destination, "http", ct).ConfigureAwait(false);
                 if (result.Socket is null)
                 {
                     await RejectAsync(result.Response!).ConfigureAwait(false);

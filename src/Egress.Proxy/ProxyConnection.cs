@@ -31,10 +31,14 @@ internal sealed partial class ProxyConnection : IDisposable
     private SocketReader? _upstreamReader;
     private string? _upstreamKey;
     private EgressDecision _upstreamDecision;
+    private Roles.ClientIdentity? _identity;
+    private readonly Func<Roles.RoleTable?>? _roles;
 
-    public ProxyConnection(Socket client, ProxyOptions options, UpstreamConnector connector, TimeProvider time, Func<bool> stopping)
+    public ProxyConnection(Socket client, ProxyOptions options, UpstreamConnector connector, TimeProvider time, Func<bool> stopping, Roles.ClientIdentity? identity = null, Func<Roles.RoleTable?>? roles = null)
     {
         _client = client;
+        _identity = identity;
+        _roles = roles;
         _options = options;
         _connector = connector;
         _time = time;
@@ -170,20 +174,38 @@ internal sealed partial class ProxyConnection : IDisposable
         }
 
         string target = head.Second;
-        if (head.First == "CONNECT")
-        {
-            await ConnectTunnel.RunAsync(this, _connector, head, _options.HeaderTimeout, _time, ct).ConfigureAwait(false);
-            return false;
-        }
-
-        if (target.StartsWith('/'))
+        bool connect = head.First == "CONNECT";
+        if (!connect && target.StartsWith('/'))
         {
             return await ServeLocalAsync(head, ct).ConfigureAwait(false);
         }
 
+        // Roles (Roles/): the request is decided by its client's role, or refused with 407 when its credentials are wrong.
+        var connector = _connector;
+        if (_roles?.Invoke() is { } roles)
+        {
+            var assignment = head.Count("Proxy-Authorization") > 1
+                ? new Roles.RoleAssignment(null, default, "more than one Proxy-Authorization header")
+                : roles.Resolve(_identity ??= Roles.ClientIdentity.FromSocket(_client), head.Get("Proxy-Authorization"), _connector.Context.Source);
+            if (assignment.Failure is { } failure)
+            {
+                ProxyMetrics.Reject("proxy_authentication");
+                await RejectAsync(ProxyResponses.AuthenticationRequired(failure)).ConfigureAwait(false);
+                return false;
+            }
+
+            connector = _connector.For(assignment.Policy!, assignment.Context);
+        }
+
+        if (connect)
+        {
+            await ConnectTunnel.RunAsync(this, connector, head, _options.HeaderTimeout, _time, ct).ConfigureAwait(false);
+            return false;
+        }
+
         if (target.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
         {
-            return await ForwardAsync(head, ct).ConfigureAwait(false);
+            return await ForwardAsync(head, connector, ct).ConfigureAwait(false);
         }
 
         if (target.StartsWith("https://", StringComparison.OrdinalIgnoreCase))

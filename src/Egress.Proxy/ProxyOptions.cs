@@ -44,6 +44,9 @@ public sealed record ProxyOptions
     /// <summary>Chain every allowed connection through this upstream proxy (after deciding), or connect directly when null.</summary>
     public Gateway.UpstreamProxy? UpstreamProxy { get; init; }
 
+    /// <summary>Serve clients over TLS (the gateway's listener, optionally verifying client certificates), or plain TCP when null.</summary>
+    public Gateway.GatewayTls? Tls { get; init; }
+
     /// <summary>Parses <c>host:port</c>, <c>[v6]:port</c> or a bare port (loopback) into an endpoint.</summary>
     public static bool TryParseListen(string? text, out IPEndPoint? endPoint)
     {

@@ -3,6 +3,7 @@ using Egress.Policy.Destinations;
 using Egress.Policy.Domains;
 using Egress.Policy.Events;
 using Egress.Policy.Locking;
+using Egress.Policy.Roles;
 using Egress.Policy.Tokens;
 using Egress.Proxy.Http;
 using Egress.Proxy.Tls;
@@ -26,6 +27,7 @@ internal static class FuzzTargets
         ["lockfile"] = LockFileText,
         ["journal"] = Journal,
         ["clienthello"] = ClientHelloBytes,
+        ["rolefile"] = RoleFileText,
     };
 
     // A fixed key (created on first use: instrumented code must not run before SharpFuzz maps afl's shared memory).
@@ -128,6 +130,46 @@ internal static class FuzzTargets
             if (EgressToken.TryParse(token, out var parsed, out _))
             {
                 Check(!EgressToken.IsWildcard(token) && parsed!.Network is not { PrefixLength: 0 }, $"valid lock token '{token}' is a wildcard");
+            }
+        }
+    }
+
+    private static void RoleFileText(ReadOnlySpan<byte> data)
+    {
+        var text = Utf8.GetString(data);
+        var content = RoleFile.Parse(text);
+        int lines = text.Split('\n').Length;
+        foreach (var problem in content.Problems)
+        {
+            Check(problem.Line >= 1 && problem.Line <= lines, $"role-file problem on line {problem.Line} of {lines}");
+            Check(!problem.Message.AsSpan().ContainsAnyInRange('\0', '\u001f') && !problem.Token.AsSpan().ContainsAnyInRange('\0', '\u001f'), "control character in a role-file problem");
+        }
+
+        Check(content.Roles.Length <= RoleFile.MaxRoles, "more roles than the cap");
+        Check(content.Roles.Select(r => r.Name).Distinct(StringComparer.Ordinal).Count() == content.Roles.Length, "two roles of one name");
+        foreach (var role in content.Roles)
+        {
+            Check(role.Name != RoleFile.DefaultRole && role.Name.Length is > 0 and <= 63, $"role name '{role.Name}' accepted");
+            Check(role.Tokens.All(t => !EgressToken.IsWildcard(t.Text)), $"wildcard in role '{role.Name}'");
+            foreach (var subject in role.Subjects)
+            {
+                Check(RoleFile.NormalizeSubject(subject.Name) == subject.Name, $"subject '{subject.Name}' does not normalise to itself");
+            }
+        }
+
+        Check(content.Default.All(t => !EgressToken.IsWildcard(t.Text)), "wildcard in the default section");
+        if (content.Problems.IsEmpty)
+        {
+            // An accepted file gives no user, subject or address to two roles.
+            var users = content.Roles.SelectMany(r => r.Users).Select(u => u.Name).ToList();
+            Check(users.Count == users.Distinct(StringComparer.Ordinal).Count(), "a user in two places of an accepted file");
+            var sources = content.Roles.SelectMany(r => r.Sources.Select(s => (Role: r.Name, s.Network))).Take(64).ToList();
+            foreach (var a in sources)
+            {
+                foreach (var b in sources)
+                {
+                    Check(a.Role == b.Role || !a.Network.Contains(b.Network.BaseAddress), $"accepted file: {a.Network} ({a.Role}) and {b.Network} ({b.Role}) overlap");
+                }
             }
         }
     }

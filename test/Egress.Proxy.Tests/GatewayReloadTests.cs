@@ -28,7 +28,7 @@ public sealed class GatewayReloadTests
     {
         using var dir = new TempDirectory();
         File.WriteAllText(dir.File("policy.lock"), content);
-        Assert.False(PolicyFile.TryLoad(dir.File("policy.lock"), out _, out _, out var error));
+        Assert.False(PolicyFile.TryLoad(dir.File("policy.lock"), out Egress.Policy.Roles.RoleFileContent? _, out _, out var error));
         Assert.Contains(dir.File("policy.lock"), error, StringComparison.Ordinal);
     }
 
@@ -37,9 +37,9 @@ public sealed class GatewayReloadTests
     {
         using var dir = new TempDirectory();
         File.WriteAllBytes(dir.File("policy.lock"), [0x65, 0x78, 0xff, 0x0a]);
-        Assert.False(PolicyFile.TryLoad(dir.File("policy.lock"), out _, out _, out var notUtf8));
+        Assert.False(PolicyFile.TryLoad(dir.File("policy.lock"), out Egress.Policy.Roles.RoleFileContent? _, out _, out var notUtf8));
         Assert.Contains("UTF-8", notUtf8, StringComparison.Ordinal);
-        Assert.False(PolicyFile.TryLoad(dir.File("missing.lock"), out _, out _, out var missing));
+        Assert.False(PolicyFile.TryLoad(dir.File("missing.lock"), out Egress.Policy.Roles.RoleFileContent? _, out _, out var missing));
         Assert.Contains("does not exist", missing, StringComparison.Ordinal);
     }
 
@@ -321,9 +321,9 @@ internal sealed class Gateway : IAsyncDisposable
     {
         var dir = new TempDirectory();
         File.WriteAllText(dir.File("policy.lock"), policyText);
-        Assert.True(PolicyFile.TryLoad(dir.File("policy.lock"), out var tokens, out var sha, out var error), error);
+        Assert.True(PolicyFile.TryLoad(dir.File("policy.lock"), out Egress.Policy.Roles.RoleFileContent? content, out var sha, out var error), error);
         var log = new StringWriter();
-        var policy = EgressPolicy.Create(new EgressOptions { Allowlist = tokens, LogLevel = 0 }, TextWriter.Null);
+        var policy = EgressPolicy.Create(new EgressOptions { Allowlist = content!.DefaultTexts, LogLevel = 0 }, TextWriter.Null);
         var host = new GatewayHost(policy, dir.File("policy.lock"), sha, TextWriter.Synchronized(log));
         var server = new EgressProxyServer(host.Policies, new ProxyOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), HealthDetail = host.HealthDetail });
         server.Start();
@@ -335,7 +335,7 @@ internal sealed class Gateway : IAsyncDisposable
     {
         string result = await Reloader.ReloadAsync();
         Assert.True(result is "accepted" or "unchanged", result);
-        Assert.True(PolicyFile.TryLoad(PolicyPath, out _, out var sha, out var error), error);
+        Assert.True(PolicyFile.TryLoad(PolicyPath, out Egress.Policy.Roles.RoleFileContent? _, out var sha, out var error), error);
         Assert.Equal(sha, Holder.Current.Sha256);
     }
 

@@ -17,7 +17,6 @@ public sealed class GatewayUpstreamProxyTests
 {
     [Theory]
     [InlineData("https://proxy.example:3128")]
-    [InlineData("http://user:secret@proxy.example:3128")]
     [InlineData("http://proxy.example:3128/path")]
     [InlineData("proxy.example:3128")]
     public void Parse_RefusesAnythingButHttpHostPort(string text)
@@ -43,6 +42,43 @@ public sealed class GatewayUpstreamProxyTests
         var log = tiny.Log();
         Assert.Contains($"CONNECT 127.0.0.1:{origin.Port}", log, StringComparison.Ordinal);
         Assert.DoesNotContain($"127.0.0.1:{origin.Port + 1}", log, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("http://topsecret@proxy.example:3128", null)]
+    [InlineData("http://proxy.example:3128", "topsecret")]
+    [InlineData("http://proxy.example:3128", "user:top\nsecret")]
+    [InlineData("ftp://user:topsecret@proxy.example:3128", null)]
+    [InlineData("http://user:topsecret@proxy.example:3128/path", null)]
+    public void Parse_BadCredentials_AreRefused_WithoutRepeatingThem(string text, string? credentials)
+    {
+        Assert.False(UpstreamProxy.TryParse(text, out _, out var error, credentials));
+        Assert.DoesNotContain("topsecret", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnUpstreamThatNeedsAuthentication_GetsTheCredentials_FromTheEnvironmentOrTheUrl()
+    {
+        using var origin = new MiniHttpServer();
+        using var tiny = await TinyProxy.StartAsync(basicAuth: "gw-user gw-pass");
+        using var policy = EgressPolicy.Create(new EgressOptions { Allowlist = [$"127.0.0.1:{origin.Port}"], LogLevel = 2 }, TextWriter.Null);
+        foreach (var (url, credentials, expected) in new (string, string?, string)[]
+        {
+            ($"http://127.0.0.1:{tiny.Port}", "gw-user:gw-pass", "200"),
+            ($"http://gw-user:gw-pass@127.0.0.1:{tiny.Port}", null, "200"),
+            ($"http://gw-user:wrong@127.0.0.1:{tiny.Port}", "gw-user:gw-pass", "200"), // the environment wins
+            ($"http://127.0.0.1:{tiny.Port}", null, "502"),
+            ($"http://127.0.0.1:{tiny.Port}", "gw-user:wrong", "502"),
+        })
+        {
+            Assert.True(UpstreamProxy.TryParse(url, out var upstream, out var error, credentials), error);
+            await using var server = new EgressProxyServer(policy, new ProxyOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), UpstreamProxy = upstream });
+            server.Start();
+            var result = await Curl.RunAsync("-s", "-o", "/dev/null", "-w", "%{http_code}", "-x", $"http://127.0.0.1:{server.LocalEndPoint!.Port}", $"http://127.0.0.1:{origin.Port}/");
+            Assert.True(expected == result.StdOut.Trim(), $"{url} with {credentials}: {result.StdOut} {result.StdErr}");
+        }
+
+        Assert.DoesNotContain(policy.Events.RecentEvents(), e => (e.Reason + e.Host + e.Client).Contains("gw-pass", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -74,7 +110,7 @@ public sealed class GatewayUpstreamProxyTests
 
         public int Port { get; }
 
-        public static async Task<TinyProxy> StartAsync(int? connectPort = null)
+        public static async Task<TinyProxy> StartAsync(int? connectPort = null, string? basicAuth = null)
         {
             var dir = new TempDirectory();
             var probe = new TcpListener(IPAddress.Loopback, 0);
@@ -90,6 +126,7 @@ public sealed class GatewayUpstreamProxyTests
                 LogFile "{dir.File("tinyproxy.log")}"
                 LogLevel Info
                 {(connectPort is { } p ? $"ConnectPort {p}" : "")}
+                {(basicAuth is { } auth ? $"BasicAuth {auth}" : "")}
 
                 """);
             if (!OperatingSystem.IsWindows())

@@ -38,17 +38,18 @@ internal static partial class ExportCommand
         var name = new Option<string>("--name") { Description = "Name of the generated objects (a DNS-1123 label).", DefaultValueFactory = _ => ExportDefaults.Name, HelpName = "NAME" };
         var ns = new Option<string?>("--namespace") { Description = "Kubernetes namespace of the generated objects.", HelpName = "NAMESPACE" };
         var selector = new Option<string[]>("--selector") { Description = "Workload label KEY=VALUE the policy applies to (repeatable; default: every pod of the namespace).", HelpName = "KEY=VALUE", AllowMultipleArgumentsPerToken = false };
+        var roleLabel = new Option<string?>("--role-label") { Description = "For a lock file with [role NAME] sections (cilium, istio): one object set per role, selecting workloads labelled KEY=NAME; the default section's objects select workloads of no role.", HelpName = "KEY" };
         var command = new Command("export", "Compile the lock file for another engine, never wider than it. Exit 1 if a token cannot be expressed exactly (unless --lossy), 2 if the source is invalid.")
         {
-            format, lockPath, fromEnv, output, lossy, ports, unguarded, name, ns, selector,
+            format, lockPath, fromEnv, output, lossy, ports, unguarded, name, ns, selector, roleLabel,
         };
         command.SetAction(parse => Run(context, new Request(
             parse.GetValue(format)!, parse.GetValue(lockPath), parse.GetValue(fromEnv), parse.GetValue(output), parse.GetValue(lossy),
-            parse.GetValue(ports), parse.GetValue(unguarded), parse.GetValue(name)!, parse.GetValue(ns), parse.GetValue(selector) ?? [])));
+            parse.GetValue(ports), parse.GetValue(unguarded), parse.GetValue(name)!, parse.GetValue(ns), parse.GetValue(selector) ?? [], parse.GetValue(roleLabel))));
         return command;
     }
 
-    private sealed record Request(string Format, string? Lock, bool FromEnv, string? Output, bool Lossy, string? Ports, bool Unguarded, string Name, string? Namespace, string[] Selector);
+    private sealed record Request(string Format, string? Lock, bool FromEnv, string? Output, bool Lossy, string? Ports, bool Unguarded, string Name, string? Namespace, string[] Selector, string? RoleLabel = null);
 
     private static int Run(CliContext ctx, Request request)
     {
@@ -58,35 +59,39 @@ internal static partial class ExportCommand
             return ExitCodes.UsageOrDenied;
         }
 
+        // A lock file with [role] sections is exported per role (ExportCommand.Roles.cs), or refused.
+        if (RunRoles(ctx, request, exporter, options) is { } rolesExit)
+        {
+            return rolesExit;
+        }
+
         if (!TryReadSource(ctx, request, out var texts, out var source, out var sha))
         {
             return ExitCodes.Validation;
         }
 
-        var tokens = new List<EgressToken>();
-        bool invalid = false;
-        foreach (var text in texts)
+        // The policy's own list parser, so that a set covering a whole family is refused here as a /0 is.
+        var tokens = AllowlistTokens.Parse(texts, out var rejected);
+        bool invalid = !rejected.IsEmpty;
+        foreach (var error in rejected)
         {
-            if (EgressToken.TryParse(text, out var token, out var error))
-            {
-                tokens.Add(token!);
-            }
-            else
-            {
-                ctx.Error.WriteLine(CliText.Clean($"egress-policy export: {source}: {error}"));
-                invalid = true;
-            }
+            ctx.Error.WriteLine(CliText.Clean($"egress-policy export: {source}: {error.Message}"));
         }
 
-        if (invalid || tokens.Count == 0)
+        if (invalid || tokens.IsEmpty)
         {
-            ctx.Error.WriteLine(tokens.Count == 0 && !invalid
+            ctx.Error.WriteLine(tokens.IsEmpty && !invalid
                 ? $"egress-policy export: {source} holds no token; nothing to export"
                 : $"egress-policy export: {source} has invalid tokens; fix them first (nothing exported)");
             return ExitCodes.Validation;
         }
 
         var result = PolicyExport.Run(exporter, tokens, options with { Source = source, SourceSha256 = sha });
+        return Emit(ctx, request, exporter, source, result);
+    }
+
+    private static int Emit(CliContext ctx, Request request, PolicyExporter exporter, string source, ExportResult result)
+    {
         if (!result.Succeeded)
         {
             ctx.Error.WriteLine($"egress-policy export: {result.Errors.Length} token(s) of {source} cannot be expressed exactly in {exporter.Name} (nothing exported; --lossy drops them):");
@@ -117,7 +122,7 @@ internal static partial class ExportCommand
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                ctx.Error.WriteLine($"egress-policy export: cannot write {full}: {ex.Message}");
+                ctx.Error.WriteLine(CliText.Clean($"egress-policy export: {Egress.Policy.FileSystem.FileErrors.Describe("write", "--output file", full, ex)}"));
                 return ExitCodes.UsageOrDenied;
             }
 
@@ -167,7 +172,7 @@ internal static partial class ExportCommand
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            ctx.Error.WriteLine($"egress-policy export: cannot read lock file {lockFile}: {CliText.IoReason(lockFile, ex)}");
+            ctx.Error.WriteLine(CliText.Clean($"egress-policy export: {Egress.Policy.FileSystem.FileErrors.Describe("read", "lock file", lockFile, ex)}"));
             return false;
         }
 

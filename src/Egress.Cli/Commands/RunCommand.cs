@@ -30,9 +30,12 @@ internal static class RunCommand
 
     /// <summary>
     /// Variables of run itself the command must not see: the journal's HMAC key, so the child cannot sign
-    /// forged lines. Add any further secret of run here.
+    /// forged lines, and the gateway's upstream-proxy credentials. Add any further secret of run here.
     /// </summary>
-    internal static readonly string[] SecretVariables = [EgressEnvironment.EventsKey];
+    internal static readonly string[] SecretVariables = [EgressEnvironment.EventsKey, EgressEnvironment.UpstreamProxyAuth];
+
+    /// <summary>What the command's environment loses: <see cref="SecretVariables"/>, and the socket switch this process set for itself (SocketEngineTuning).</summary>
+    internal static string[] RemovedVariables => SocketEngineTuning.SetByThisProcess ? [.. SecretVariables, SocketEngineTuning.RuntimeVariable] : SecretVariables;
 
     public static Command Create(CliContext context)
     {
@@ -79,6 +82,12 @@ internal static class RunCommand
             ctx.Error.WriteLine(probe
                 ? "egress-policy run: --probe runs its own canaries; give no command after it"
                 : "egress-policy run: give the command to run after --, e.g. egress-policy run -- curl https://example.com/ (or --probe)");
+            return ExitCodes.UsageOrDenied;
+        }
+
+        if (probe && summaryOut is not null)
+        {
+            ctx.Error.WriteLine("egress-policy run: --summary-out does not apply to --probe (the probe records nothing of a real run); use --json for a machine-readable result");
             return ExitCodes.UsageOrDenied;
         }
 
@@ -179,7 +188,7 @@ internal static class RunCommand
                 Command = commandLine,
                 AgentCommand = IsolatedProcess.SelfCommand(),
                 WorkingDirectory = ctx.WorkingDirectory,
-                RemovedVariables = SecretVariables,
+                RemovedVariables = RemovedVariables,
                 ReadOnlyPaths = readOnly,
             }).ConfigureAwait(false);
         }
@@ -249,7 +258,7 @@ internal static class RunCommand
 
         psi.Environment.Remove("NO_PROXY");
         psi.Environment.Remove("no_proxy");
-        foreach (var name in SecretVariables)
+        foreach (var name in RemovedVariables)
         {
             psi.Environment.Remove(name);
         }

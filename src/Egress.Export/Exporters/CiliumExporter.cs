@@ -84,7 +84,7 @@ public sealed class CiliumExporter : PolicyExporter
         }
 
         var spec = new YamlMapping()
-            .Add("endpointSelector", new YamlMapping().Add("matchLabels", KubernetesObjects.MatchLabels(plan)))
+            .Add("endpointSelector", KubernetesObjects.Selector(plan))
             // Default deny even when --lossy dropped every rule: an empty allowlist must not become "allow all".
             .Add("enableDefaultDeny", new YamlMapping().Add("egress", YamlNode.Bool(true)).Add("ingress", YamlNode.Bool(false)))
             .Add("egress", egress);

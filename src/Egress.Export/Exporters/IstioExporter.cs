@@ -44,6 +44,7 @@ public sealed class IstioExporter : PolicyExporter
     {
         ArgumentNullException.ThrowIfNull(plan);
         var docs = new List<YamlNode>();
+        var hosts = new List<string>();
         foreach (var group in plan.Entries.GroupBy(e => e.Token.Network is { } n ? NetworkMath.Cidr(n) : e.Host))
         {
             var first = group.First();
@@ -58,12 +59,14 @@ public sealed class IstioExporter : PolicyExporter
             if (first.Kind == EgressTokenKind.IPNetwork)
             {
                 var network = first.Token.Network!.Value;
-                spec.Add("hosts", YamlNode.Strings([$"{SafeLabel(network)}.ip.{plan.Options.Name}.invalid"]))
+                hosts.Add($"{SafeLabel(network)}.ip.{plan.Options.Name}.invalid");
+                spec.Add("hosts", YamlNode.Strings([hosts[^1]]))
                     .Add("addresses", YamlNode.Strings([NetworkMath.Cidr(network)]))
                     .Add("ports", ports).Add("location", "MESH_EXTERNAL").Add("resolution", "NONE");
             }
             else
             {
+                hosts.Add(first.Host);
                 spec.Add("hosts", YamlNode.Strings([first.Host])).Add("ports", ports).Add("location", "MESH_EXTERNAL").Add("resolution", "DNS");
             }
 
@@ -83,7 +86,10 @@ public sealed class IstioExporter : PolicyExporter
 
         sidecarSpec
             .Add("outboundTrafficPolicy", new YamlMapping().Add("mode", "REGISTRY_ONLY"))
-            .Add("egress", new YamlSequence().Add(new YamlMapping().Add("hosts", YamlNode.Strings(["./*", "istio-system/*"]))));
+            // A per-role Sidecar imports only its own hosts: the namespace's ServiceEntries include the other roles'.
+            .Add("egress", new YamlSequence().Add(new YamlMapping().Add("hosts", YamlNode.Strings(plan.Options.SidecarListsHosts
+                ? [.. hosts.Distinct().Order(StringComparer.Ordinal).Select(h => "./" + h), "istio-system/*"]
+                : ["./*", "istio-system/*"]))));
         docs.Add(new YamlMapping()
             .Add("apiVersion", "networking.istio.io/v1")
             .Add("kind", "Sidecar")

@@ -36,6 +36,22 @@ internal static class KubernetesObjects
         return labels;
     }
 
+    /// <summary>
+    /// A label selector: <c>matchLabels</c> of the selector and, for the default role of a per-role export, a
+    /// <c>NotIn</c> expression keeping out the workloads of every other role (which get their own objects).
+    /// </summary>
+    public static YamlMapping Selector(ExportPlan plan)
+    {
+        var selector = new YamlMapping().Add("matchLabels", MatchLabels(plan));
+        if (plan.Options.RoleLabel is { } label && !plan.Options.OtherRoles.IsEmpty)
+        {
+            selector.Add("matchExpressions", new YamlSequence().Add(new YamlMapping()
+                .Add("key", label).Add("operator", "NotIn").Add("values", YamlNode.Strings(plan.Options.OtherRoles))));
+        }
+
+        return selector;
+    }
+
     /// <summary>A commented YAML stream of <paramref name="documents"/>.</summary>
     public static string Stream(ExportPlan plan, string target, IEnumerable<YamlNode> documents)
     {

@@ -40,6 +40,13 @@ public static class EgressEnvironment
     public const string RecentEvents = "EGRESS_RECENT_EVENTS";
     /// <summary>How <c>run</c> isolates its command: <c>netns</c> (default on Linux) or <c>none</c>; the <c>--isolation</c> flag wins.</summary>
     public const string Isolation = "EGRESS_ISOLATION";
+    /// <summary>
+    /// <c>user:password</c> for the gateway's <c>--upstream-proxy</c> (sent as <c>Proxy-Authorization: Basic</c> on each
+    /// CONNECT to it; never logged). Preferred over credentials in the URL, which the process list shows.
+    /// </summary>
+    public const string UpstreamProxyAuth = "EGRESS_UPSTREAM_PROXY_AUTH";
+    /// <summary><c>proxy</c> and <c>run</c>: whether socket completions run on the socket engine's thread (default on without a TLS listener); boolean.</summary>
+    public const string ProxyInlineCompletions = "EGRESS_PROXY_INLINE_COMPLETIONS";
     /// <summary>Set by CI systems.</summary>
     public const string Ci = "CI";
     /// <summary>Set to <c>true</c> by GitHub Actions.</summary>

@@ -17,6 +17,8 @@ public sealed class EventStatistics
     private readonly Dictionary<string, long> _blockedHosts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _wouldBlockHosts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _allowedHosts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _roleEvents = new(StringComparer.Ordinal);
+    private readonly HashSet<(string Role, string Token)> _roleTokens = [];
     private readonly Queue<EgressEvent> _recent;
     private readonly int _recentCapacity;
 
@@ -60,10 +62,25 @@ public sealed class EventStatistics
     /// <summary>Allowed hosts (excluding would-be denials), most frequent first.</summary>
     public IReadOnlyList<HostCount> AllowedHosts => Sorted(_allowedHosts);
 
+    /// <summary>Gateway roles seen on events (<see cref="EgressEvent.Role"/>) and how many events each has; at most <see cref="MaxTrackedHosts"/> roles.</summary>
+    public IReadOnlyDictionary<string, long> RoleEvents => _roleEvents;
+
+    /// <summary>The (role, token) pairs of allowed events that carry a role, so <c>--verify</c> can check each role's events against its lock section; bounded.</summary>
+    public IReadOnlyCollection<(string Role, string Token)> RoleTokens => _roleTokens;
+
     /// <summary>Adds one event.</summary>
     public void Add(EgressEvent evt)
     {
         ArgumentNullException.ThrowIfNull(evt);
+        if (evt.Role is { } role && (_roleEvents.ContainsKey(role) || _roleEvents.Count < MaxTrackedHosts))
+        {
+            _roleEvents[role] = _roleEvents.GetValueOrDefault(role) + 1;
+            if (!evt.IsBlocked && evt.Token is { } token && _roleTokens.Count < MaxTrackedHosts)
+            {
+                _roleTokens.Add((role, token));
+            }
+        }
+
         if (evt.IsBlocked)
         {
             BlockedTotal++;

@@ -25,8 +25,17 @@ public static class EgressMetricNames
     /// <summary>Histogram of decision time in seconds. Prometheus: <c>egress_decision_duration_seconds</c>.</summary>
     public const string DecisionDuration = "egress.decision.duration";
 
+    /// <summary>
+    /// Counter of events the journal (<c>EGRESS_EVENTS_FILE</c>) could not append: each one is an event missing
+    /// from the audit trail. Prometheus: <c>egress_journal_write_failures_total</c>.
+    /// </summary>
+    public const string JournalWriteFailures = "egress.journal.write_failures";
+
     /// <summary>Tag: the enforcement point (<c>http</c>, <c>proxy</c>, <c>check</c>, …).</summary>
     public const string SourceTag = "egress.source";
+
+    /// <summary>Tag: the gateway role of the client (<c>default</c> for clients no role matches); only on events that carry one. Bounded by the roles of the policy file.</summary>
+    public const string RoleTag = "egress.role";
 
     /// <summary>Tag: the allowlist token that matched, <c>none</c> when none did.</summary>
     public const string TokenTag = "egress.token";

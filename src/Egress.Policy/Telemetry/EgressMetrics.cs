@@ -23,6 +23,9 @@ public sealed class EgressMetrics : Events.EgressEventSink, IDisposable
     /// <summary>Distinct matched tokens reported before the rest become <c>other</c>.</summary>
     public const int MaxTokenTags = 256;
 
+    /// <summary>Distinct roles reported before the rest become <c>other</c>: the most roles a policy file may hold, plus the default.</summary>
+    public const int MaxRoleTags = Roles.RoleFile.MaxRoles + 1;
+
     private static readonly double[] DurationBuckets =
         [1e-7, 2.5e-7, 5e-7, 1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 1e-2];
 
@@ -33,9 +36,11 @@ public sealed class EgressMetrics : Events.EgressEventSink, IDisposable
     private readonly Counter<long> _blocked;
     private readonly Counter<long> _wouldBlock;
     private readonly Histogram<double> _duration;
+    private readonly Counter<long> _journalWriteFailures;
     private readonly BoundedTagValues _hosts;
     private readonly BoundedTagValues _sources = new(MaxSourceTags);
     private readonly BoundedTagValues _tokens = new(MaxTokenTags);
+    private readonly BoundedTagValues _roles = new(MaxRoleTags);
 
     /// <summary>Creates the instruments on a new meter.</summary>
     /// <param name="meterFactory">Creates the meter when dependency injection is present; otherwise the meter is owned by this instance.</param>
@@ -51,6 +56,7 @@ public sealed class EgressMetrics : Events.EgressEventSink, IDisposable
         _allowed = Meter.CreateCounter<long>(EgressMetricNames.Allowed, "{decision}", "Decisions that let the destination through (audit-mode would-be denials included).");
         _blocked = Meter.CreateCounter<long>(EgressMetricNames.Blocked, "{decision}", "Decisions that denied the destination.");
         _wouldBlock = Meter.CreateCounter<long>(EgressMetricNames.WouldBlock, "{decision}", "Audit-mode decisions that let through a destination the policy would deny.");
+        _journalWriteFailures = Meter.CreateCounter<long>(EgressMetricNames.JournalWriteFailures, "{event}", "Events the journal (EGRESS_EVENTS_FILE) could not append: missing from the audit trail.");
         _duration = Meter.CreateHistogram(
             EgressMetricNames.DecisionDuration,
             "s",
@@ -113,19 +119,22 @@ public sealed class EgressMetrics : Events.EgressEventSink, IDisposable
         {
             if (_allowed.Enabled)
             {
-                AddAllowed(evt.Token, evt.Source);
+                AddAllowed(evt.Token, evt.Source, evt.Role);
             }
 
             if (evt.WouldDeny && _wouldBlock.Enabled)
             {
-                AddDenial(_wouldBlock, outcome, host, evt.Source);
+                AddDenial(_wouldBlock, outcome, host, evt.Source, evt.Role);
             }
         }
         else if (_blocked.Enabled)
         {
-            AddDenial(_blocked, outcome, host, evt.Source);
+            AddDenial(_blocked, outcome, host, evt.Source, evt.Role);
         }
     }
+
+    /// <summary>Counts one event the journal could not append (see <see cref="Events.JournalSink"/>).</summary>
+    public void RecordJournalWriteFailure() => _journalWriteFailures.Add(1);
 
     /// <summary>Counts one decision on the allowed, blocked and would-block counters.</summary>
     /// <param name="decision">The decision taken.</param>
@@ -184,25 +193,30 @@ public sealed class EgressMetrics : Events.EgressEventSink, IDisposable
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void AddAllowed(string? token, string source)
+    private void AddAllowed(string? token, string source, string? role = null)
     {
-        var tags = new TagList
+        var tags = new TagList();
+        if (role is not null)
         {
-            { EgressMetricNames.SourceTag, _sources.Admit(source) },
-            { EgressMetricNames.TokenTag, token is null ? EgressMetricNames.None : _tokens.Admit(token) },
-        };
+            tags.Add(EgressMetricNames.RoleTag, _roles.Admit(role));
+        }
+
+        tags.Add(EgressMetricNames.SourceTag, _sources.Admit(source));
+        tags.Add(EgressMetricNames.TokenTag, token is null ? EgressMetricNames.None : _tokens.Admit(token));
         _allowed.Add(1, in tags);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void AddDenial(Counter<long> counter, EgressOutcome outcome, string? host, string source)
+    private void AddDenial(Counter<long> counter, EgressOutcome outcome, string? host, string source, string? role = null)
     {
-        var tags = new TagList
+        var tags = new TagList { { EgressMetricNames.OutcomeTag, OutcomeName(outcome) } };
+        if (role is not null)
         {
-            { EgressMetricNames.OutcomeTag, OutcomeName(outcome) },
-            { EgressMetricNames.SourceTag, _sources.Admit(source) },
-            { EgressMetricNames.HostTag, host is null ? EgressMetricNames.InvalidHost : _hosts.Admit(host) },
-        };
+            tags.Add(EgressMetricNames.RoleTag, _roles.Admit(role));
+        }
+
+        tags.Add(EgressMetricNames.SourceTag, _sources.Admit(source));
+        tags.Add(EgressMetricNames.HostTag, host is null ? EgressMetricNames.InvalidHost : _hosts.Admit(host));
         counter.Add(1, in tags);
     }
 }

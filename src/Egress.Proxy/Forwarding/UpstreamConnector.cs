@@ -12,7 +12,7 @@ namespace Egress.Proxy.Forwarding;
 /// (special-purpose ranges need an explicit token), and only a checked address is connected to. Exactly one
 /// event is recorded per request, carrying the address dialled.
 /// </summary>
-internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyOptions options, string source = UpstreamConnector.Source, Func<long>? generation = null, ProxyInstruments? metrics = null)
+internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyOptions options, string source = UpstreamConnector.Source, Func<long>? generation = null, ProxyInstruments? metrics = null, DecisionContext? context = null)
 {
     private readonly ProxyInstruments _metrics = metrics ?? ProxyMetrics.Default;
 
@@ -25,8 +25,8 @@ internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyO
     /// <summary>Event source of proxy decisions.</summary>
     public const string Source = EgressSources.Proxy;
 
-    // The source recorded by default (run's relay passes its own), with no client identity.
-    private readonly DecisionContext ProxyContext = new(source);
+    // The source recorded by default (run's relay passes its own), with no client identity; a role's connector names client and role.
+    private readonly DecisionContext ProxyContext = context ?? new(source);
 
     /// <summary>The policy deciding (the CONNECT server-name check decides through it too).</summary>
     public EgressPolicy Policy => currentPolicy();
@@ -36,6 +36,13 @@ internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyO
 
     /// <summary>Who decisions are recorded for (the source), as the server-name check records them too.</summary>
     public DecisionContext Context => ProxyContext;
+
+    /// <summary>
+    /// A connector for one request of a gateway role (Roles/): decides through <paramref name="policy"/>, the role's,
+    /// and records <paramref name="roleContext"/> (client and role) on every event and in the 403 body.
+    /// </summary>
+    public UpstreamConnector For(EgressPolicy policy, in DecisionContext roleContext) =>
+        new(() => policy, options, source, generation, _metrics, roleContext);
 
     /// <summary>Records the decision for a request that reused a connection to the same destination.</summary>
     public void RecordReuse(in EgressDecision decision, string kind) => RecordReuse(decision, kind, ProxyContext);
@@ -58,7 +65,7 @@ internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyO
         var hostDecision = connection.Host;
         if (!hostDecision.Allowed)
         {
-            return Deny(connection, hostDecision, kind);
+            return Deny(connection, hostDecision, kind, context);
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -88,7 +95,7 @@ internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyO
         if (candidates.Count == 0)
         {
             return connection.FirstDenied is { } denied
-                ? Deny(connection, denied, kind)
+                ? Deny(connection, denied, kind, context)
                 : Fail(connection, hostDecision, kind, 502, $"{destination.Host} has no addresses");
         }
 
@@ -143,11 +150,11 @@ internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyO
         _metrics.Request(kind, decision.Allowed);
         var response = decision.Allowed
             ? ProxyResponses.Error(400, decision.Reason)
-            : ProxyResponses.Denied(EgressPolicyHostOrRaw(decision, rawTarget), decision.Port, decision.Reason, string.Empty);
+            : DenialResponse.Build(decision, EgressPolicyHostOrRaw(decision, rawTarget), decision.Port, string.Empty, context);
         return new UpstreamResult { Decision = decision, Response = response };
     }
 
-    private UpstreamResult Deny(ConnectionDecision connection, in EgressDecision decision, string kind)
+    private UpstreamResult Deny(ConnectionDecision connection, in EgressDecision decision, string kind, in DecisionContext context)
     {
         connection.Record(decision);
         _metrics.Request(kind, false);
@@ -158,7 +165,7 @@ internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyO
         return new UpstreamResult
         {
             Decision = decision,
-            Response = ProxyResponses.Denied(destination.Host, destination.Port, decision.Reason, suggestion),
+            Response = DenialResponse.Build(decision, destination.Host, destination.Port, suggestion, context),
         };
     }
 

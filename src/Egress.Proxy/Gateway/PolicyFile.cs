@@ -1,26 +1,30 @@
-using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text;
 using Egress.Policy.Locking;
-using Egress.Policy.Tokens;
+using Egress.Policy.Roles;
 
 namespace Egress.Proxy.Gateway;
 
 /// <summary>
-/// Reads the gateway's policy file (lock-file format: one token a line, <c>#</c> comments) and applies the
-/// verify rules a policy must pass to be enforced: readable, not empty, every token valid, no wildcard.
+/// Reads the gateway's policy file (lock-file format: one token a line, <c>#</c> comments, optionally
+/// <c>[role NAME]</c> sections, see <see cref="RoleFile"/>) and applies the verify rules a policy must pass to
+/// be enforced: readable, UTF-8, not empty, every line valid (no wildcard), no identity in two roles. Every
+/// token is parsed here once; the compiled policy reuses the parsed tokens.
 /// </summary>
 public static class PolicyFile
 {
-    /// <summary>Reads <paramref name="path"/>; on failure <paramref name="error"/> names the file and what is wrong. Never throws for bad input.</summary>
-    public static bool TryLoad(string path, out ImmutableArray<string> tokens, out string sha256, out string? error)
+    private const int ProblemsShown = 5;
+
+    /// <summary>Reads <paramref name="path"/>; on failure <paramref name="error"/> names the file, the lines and what is wrong. Never throws for bad input.</summary>
+    public static bool TryLoad(string path, out RoleFileContent? content, out string sha256, out string? error)
     {
         ArgumentNullException.ThrowIfNull(path);
-        tokens = [];
+        content = null;
         sha256 = "";
         byte[] bytes;
         try
         {
+            // Symlinks are followed on purpose: a Kubernetes ConfigMap volume is made of them.
             var info = new FileInfo(path);
             if (!info.Exists)
             {
@@ -46,7 +50,8 @@ public static class PolicyFile
         string text;
         try
         {
-            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+            var span = bytes.AsSpan();
+            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(span.StartsWith(Encoding.UTF8.Preamble) ? span[Encoding.UTF8.Preamble.Length..] : span);
         }
         catch (DecoderFallbackException)
         {
@@ -54,29 +59,22 @@ public static class PolicyFile
             return false;
         }
 
-        var parsed = LockFile.Parse(text);
-        if (parsed.IsEmpty)
+        var parsed = RoleFile.Parse(text);
+        if (!parsed.Problems.IsEmpty)
+        {
+            var problems = parsed.Problems;
+            error = string.Join("; ", problems.Take(ProblemsShown).Select(p => $"policy file {path} line {p.Line}: {p.Message}"))
+                + (problems.Length > ProblemsShown ? $" (and {problems.Length - ProblemsShown} more)" : "");
+            return false;
+        }
+
+        if (parsed.Default.IsEmpty && !parsed.HasRoles)
         {
             error = $"policy file {path} holds no token (an empty policy would deny everything; write one token at least)";
             return false;
         }
 
-        var problems = new List<string>();
-        foreach (var token in parsed)
-        {
-            if (!EgressToken.TryParse(token, out _, out var why))
-            {
-                problems.Add(why!);
-            }
-        }
-
-        if (problems.Count > 0)
-        {
-            error = $"policy file {path}: {string.Join("; ", problems.Take(5))}{(problems.Count > 5 ? $" (and {problems.Count - 5} more)" : "")}";
-            return false;
-        }
-
-        tokens = [.. parsed];
+        content = parsed;
         error = null;
         return true;
     }

@@ -10,12 +10,12 @@ public sealed class PolicyHolder
 {
     private PolicySnapshot _current;
 
-    /// <summary>Holds <paramref name="initial"/> as generation 0.</summary>
-    public PolicyHolder(EgressPolicy initial, string sha256)
+    /// <summary>Holds <paramref name="initial"/> (and its <paramref name="roles"/>) as generation 0.</summary>
+    public PolicyHolder(EgressPolicy initial, string sha256, Roles.RoleTable? roles = null)
     {
         ArgumentNullException.ThrowIfNull(initial);
         ArgumentException.ThrowIfNullOrEmpty(sha256);
-        _current = new PolicySnapshot(initial, sha256, 0);
+        _current = new PolicySnapshot(initial, sha256, 0) { Roles = roles };
     }
 
     /// <summary>The snapshot enforced now.</summary>
@@ -24,14 +24,14 @@ public sealed class PolicyHolder
     /// <summary>The policy enforced now.</summary>
     public EgressPolicy Policy => Current.Policy;
 
-    /// <summary>Replaces the policy; returns the new snapshot.</summary>
-    public PolicySnapshot Swap(EgressPolicy policy, string sha256)
+    /// <summary>Replaces the policy and every role at once; returns the new snapshot.</summary>
+    public PolicySnapshot Swap(EgressPolicy policy, string sha256, Roles.RoleTable? roles = null)
     {
         ArgumentNullException.ThrowIfNull(policy);
         while (true)
         {
             var old = Current;
-            var next = new PolicySnapshot(policy, sha256, old.Generation + 1);
+            var next = new PolicySnapshot(policy, sha256, old.Generation + 1) { Roles = roles };
             if (Interlocked.CompareExchange(ref _current, next, old) == old)
             {
                 return next;

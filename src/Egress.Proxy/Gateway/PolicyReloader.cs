@@ -1,5 +1,6 @@
-using System.Collections.Immutable;
 using Egress.Policy;
+using Egress.Policy.Roles;
+using Egress.Proxy.Roles;
 
 namespace Egress.Proxy.Gateway;
 
@@ -14,7 +15,7 @@ public sealed class PolicyReloader : IDisposable
 {
     private readonly string _path;
     private readonly PolicyHolder _holder;
-    private readonly Func<ImmutableArray<string>, EgressPolicy> _build;
+    private readonly Func<RoleFileContent, (EgressPolicy Policy, RoleTable? Roles)> _build;
     private readonly TextWriter _log;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly FileSystemWatcher? _watcher;
@@ -25,11 +26,11 @@ public sealed class PolicyReloader : IDisposable
     /// <summary>Starts watching <paramref name="path"/>.</summary>
     /// <param name="path">The policy file.</param>
     /// <param name="holder">Where the accepted policy goes.</param>
-    /// <param name="build">Compiles tokens that passed the verify rules into a policy.</param>
+    /// <param name="build">Compiles a file that passed the verify rules into a policy and its roles (its tokens are parsed already); throws <see cref="ArgumentException"/> or <see cref="InvalidOperationException"/> to reject it.</param>
     /// <param name="log">Where reload outcomes are written.</param>
     /// <param name="pollInterval">How often the file's SHA-256 is compared (a safety net under the watcher).</param>
     /// <param name="time">Clock of the poll timer.</param>
-    public PolicyReloader(string path, PolicyHolder holder, Func<ImmutableArray<string>, EgressPolicy> build, TextWriter log, TimeSpan pollInterval, TimeProvider? time = null)
+    public PolicyReloader(string path, PolicyHolder holder, Func<RoleFileContent, (EgressPolicy Policy, RoleTable? Roles)> build, TextWriter log, TimeSpan pollInterval, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(holder);
@@ -110,7 +111,7 @@ public sealed class PolicyReloader : IDisposable
     private string ReloadLocked()
     {
         var current = _holder.Current;
-        if (!PolicyFile.TryLoad(_path, out var tokens, out var sha, out var error))
+        if (!PolicyFile.TryLoad(_path, out RoleFileContent? content, out var sha, out var error))
         {
             GatewayMetrics.Reload("rejected");
             WriteLine($"egress-policy gateway: reload rejected, still enforcing sha256 {current.Sha256}: {error}");
@@ -122,10 +123,10 @@ public sealed class PolicyReloader : IDisposable
             return "unchanged";
         }
 
-        EgressPolicy next;
+        (EgressPolicy Policy, RoleTable? Roles) next;
         try
         {
-            next = _build(tokens);
+            next = _build(content!);
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or IOException)
         {
@@ -134,16 +135,11 @@ public sealed class PolicyReloader : IDisposable
             return "rejected";
         }
 
-        if (!next.TokenErrors.IsEmpty)
-        {
-            GatewayMetrics.Reload("rejected");
-            WriteLine($"egress-policy gateway: reload rejected, still enforcing sha256 {current.Sha256}: {next.TokenErrors[0].Message}");
-            return "rejected";
-        }
-
-        var swapped = _holder.Swap(next, sha);
+        // Every role is swapped in with the default, in one reference write.
+        var swapped = _holder.Swap(next.Policy, sha, next.Roles);
         GatewayMetrics.Reload("accepted");
-        WriteLine($"egress-policy gateway: reloaded {_path}: sha256 {sha} ({tokens.Length} token(s), generation {swapped.Generation})");
+        string roles = content!.HasRoles ? $", {content.Roles.Length} role(s)" : "";
+        WriteLine($"egress-policy gateway: reloaded {_path}: sha256 {sha} ({content.Default.Length} default token(s){roles}, generation {swapped.Generation})");
         return "accepted";
     }
 

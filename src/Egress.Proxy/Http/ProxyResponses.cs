@@ -6,7 +6,7 @@ using System.Text.Json;
 
 namespace Egress.Proxy.Http;
 
-/// <summary>Responses the proxy writes itself: errors, denials, health.</summary>
+/// <summary>Responses the proxy writes itself: errors and health (denials: <see cref="DenialResponse"/>).</summary>
 internal static class ProxyResponses
 {
     /// <summary>Name of the header that carries the policy's reason on a denial.</summary>
@@ -23,6 +23,7 @@ internal static class ProxyResponses
         200 => "OK",
         400 => "Bad Request",
         403 => "Forbidden",
+        407 => "Proxy Authentication Required",
         404 => "Not Found",
         408 => "Request Timeout",
         414 => "URI Too Long",
@@ -61,18 +62,12 @@ internal static class ProxyResponses
     public static byte[] Error(int status, string message)
         => Build(status, "application/json", Json(w => w.WriteString("error", message)), close: true);
 
-    /// <summary>The 403 for a policy denial: reason header and JSON body naming host, port, reason and the token that would allow it.</summary>
-    public static byte[] Denied(string host, int port, string reason, string suggestedToken)
-    {
-        string body = Json(w =>
-        {
-            w.WriteString("host", host);
-            w.WriteNumber("port", port);
-            w.WriteString("reason", reason);
-            w.WriteString("suggested_token", suggestedToken);
-        });
-        return Build(403, "application/json", body, close: true, $"{ReasonHeader}: {HeaderSafe(reason)}\r\n");
-    }
+    /// <summary>
+    /// The 407 for a <c>Proxy-Authorization</c> the gateway's roles refuse (unknown user, wrong password, not Basic):
+    /// a <c>Proxy-Authenticate: Basic</c> challenge; the connection closes. Never names the user or the password.
+    /// </summary>
+    public static byte[] AuthenticationRequired(string why)
+        => Build(407, "application/json", Json(w => w.WriteString("error", why)), close: true, "Proxy-Authenticate: Basic realm=\"egress-policy\", charset=\"UTF-8\"\r\n");
 
     /// <summary>Writes <paramref name="response"/>, ignoring a client that has gone.</summary>
     public static async ValueTask TrySendAsync(Socket socket, ReadOnlyMemory<byte> response, CancellationToken cancellationToken)
@@ -90,7 +85,8 @@ internal static class ProxyResponses
     /// <summary>Makes text safe for a header value: printable ASCII, at most 512 characters.</summary>
     public static string HeaderSafe(string text) => Egress.Policy.SafeText.Ascii(text, 512);
 
-    private static string Json(Action<Utf8JsonWriter> write)
+    /// <summary>A one-line JSON object written by <paramref name="write"/>, newline-terminated.</summary>
+    public static string Json(Action<Utf8JsonWriter> write)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))

@@ -144,7 +144,7 @@ internal sealed class TransparentHttpSession(
 
         string shown = decision.DestinationHost ?? destination.Host;
         int port = decision.DestinationHost is null ? destination.Port : decision.Port;
-        await ProxyResponses.TrySendAsync(_client, ProxyResponses.Denied(shown, port, decision.Reason, EgressPolicy.SuggestToken(shown, port)), ct).ConfigureAwait(false);
+        await ProxyResponses.TrySendAsync(_client, DenialResponse.Build(decision, shown, port, EgressPolicy.SuggestToken(shown, port), connector.Context), ct).ConfigureAwait(false);
         return false;
     }
 

@@ -67,6 +67,6 @@ internal sealed partial class ProxyProcess : IDisposable
         Process.Dispose();
     }
 
-    [GeneratedRegex(@"listening on http://127\.0\.0\.1:(\d+)")]
+    [GeneratedRegex(@"listening on https?://127\.0\.0\.1:(\d+)")]
     private static partial Regex ListeningLine();
 }
