@@ -18,10 +18,14 @@ public sealed class KernelRefusalTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task UserNamespacesRefusedByTheKernel_Exit2WithCauseAndRemedies()
     {
         NamespaceSupport.Require();
-        string dll = Path.Combine(AppContext.BaseDirectory, "egress-policy.dll");
+
+        // The unprivileged user must reach the CLI: the build output may sit under a directory only root can
+        // enter (a CI clone in a 0700 temporary directory), so run a copy from a world-readable one.
+        string dll = Path.Combine(CopyForEveryone(AppContext.BaseDirectory, _dir.File("cli")), "egress-policy.dll");
         string dotnet = Environment.ProcessPath ?? "dotnet";
         string path = Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin";
         string inner = "echo 0 > /proc/sys/user/max_user_namespaces && exec setpriv --reuid=65534 --regid=65534 --clear-groups " +
@@ -69,6 +73,33 @@ public sealed class KernelRefusalTests : IDisposable
                 process.Kill(entireProcessTree: true);
             }
         }
+    }
+
+    /// <summary>Copies <paramref name="from"/> to <paramref name="to"/>, readable by everyone along the whole path.</summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    private static string CopyForEveryone(string from, string to)
+    {
+        const UnixFileMode Everyone = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+                                      UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        foreach (var dir in Directory.EnumerateDirectories(from, "*", SearchOption.AllDirectories).Prepend(from))
+        {
+            string target = Path.Combine(to, Path.GetRelativePath(from, dir));
+            Directory.CreateDirectory(target);
+            File.SetUnixFileMode(target, Everyone);
+            foreach (var file in Directory.EnumerateFiles(dir))
+            {
+                string copy = Path.Combine(target, Path.GetFileName(file));
+                File.Copy(file, copy);
+                File.SetUnixFileMode(copy, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            }
+        }
+
+        for (var dir = new DirectoryInfo(to).Parent; dir is not null && dir.FullName != Path.GetTempPath().TrimEnd('/'); dir = dir.Parent)
+        {
+            File.SetUnixFileMode(dir.FullName, File.GetUnixFileMode(dir.FullName) | UnixFileMode.OtherExecute | UnixFileMode.GroupExecute);
+        }
+
+        return to;
     }
 
     [Fact]
