@@ -15,14 +15,6 @@ internal static class CliText
         $"a keyword that allows any host containing '{EgressDefaults.Allowlist}', e.g. api.openai.com but also openai.attacker.example; " +
         $"set {EgressEnvironment.Allowlist} (e.g. openai.com or =api.openai.com)";
 
-    /// <summary>
-    /// The reason an I/O call on <paramref name="path"/> failed, for "cannot read X PATH: REASON". .NET reports
-    /// opening a directory for reading as "Access to the path … is denied", which sends people after
-    /// permissions; this says what it is.
-    /// </summary>
-    public static string IoReason(string path, Exception ex)
-        => ex is UnauthorizedAccessException && Directory.Exists(path) ? "it is a directory, not a file" : ex.Message;
-
     /// <summary><paramref name="text"/> safe for one line (<see cref="Egress.Policy.SafeText.Line"/>).</summary>
     public static string Clean(string text) => Egress.Policy.SafeText.Line(text);
 

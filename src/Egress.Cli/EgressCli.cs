@@ -57,7 +57,7 @@ internal static class EgressCli
         var root = new RootCommand(
             "egress-policy: a default-deny egress allowlist for programs and CI.\n" +
             "Flags run in this order and combine: --verify, --print [--json], --summary-out PATH.\n" + ExitCodes.HelpText);
-        SeedFlags.Attach(root, context);
+        VerifyPrintSummaryFlags.Attach(root, context);
         root.Subcommands.Add(CheckCommand.Create(context));
         root.Subcommands.Add(LockCommand.Create(context));
         root.Subcommands.Add(VerifyVersionsCommand.Create(context));

@@ -119,11 +119,23 @@ public sealed class IsolatedProcess : IDisposable
             var exited = unshare.WaitForExitAsync(cancellationToken);
             var ready = isolated._listeners.Task;
             var first = await Task.WhenAny(ready, exited, Task.Delay(info.SetupTimeout, cancellationToken)).ConfigureAwait(false);
-            if (first != ready)
+            if (first == exited)
             {
+                // A fast command may have run and ended already: the agent sent its listeners (and the command's
+                // exit) before exiting, and the reader takes them until the channel's end — wait for it rather
+                // than mistake the command's exit for a refusal.
+                await Task.WhenAny(isolated._reportedExit.Task, Task.Delay(5000, CancellationToken.None)).ConfigureAwait(false);
+            }
+
+            if (!ready.IsCompletedSuccessfully)
+            {
+                // The reader ends the listeners task with an error when the agent went away before sending them
+                // (e.g. a signal to the whole process group during start-up): then unshare is exiting too.
+                bool gone = first == exited || await Task.WhenAny(exited, Task.Delay(5000, CancellationToken.None)).ConfigureAwait(false) == exited;
+
                 // Give the reader a moment to take an error message the agent sent just before exiting.
                 await Task.WhenAny(isolated._reportedExit.Task, Task.Delay(200, CancellationToken.None)).ConfigureAwait(false);
-                throw new IsolationException(isolated.DescribeSetupFailure(first == exited, info.SetupTimeout));
+                throw new IsolationException(isolated.DescribeSetupFailure(gone, info.SetupTimeout));
             }
 
             return isolated;
@@ -202,7 +214,10 @@ public sealed class IsolatedProcess : IDisposable
     {
         if (_agentError is { } error)
         {
-            return $"isolation failed inside the namespace: {error} (or pass --isolation none to run without isolation)";
+            // Interrupted by a signal, not refused: no remedy applies.
+            return error.Contains(EndedBySignal, StringComparison.Ordinal)
+                ? error
+                : $"isolation failed inside the namespace: {error} (or pass --isolation none to run without isolation)";
         }
 
         if (!exited)
@@ -210,11 +225,32 @@ public sealed class IsolatedProcess : IDisposable
             return $"isolation timed out: the namespace was not set up within {timeout.TotalSeconds:0} s. Remedies: {IsolationRequirements.Remedies}";
         }
 
+        if (_unshare.ExitCode > 128 && _unshare.ExitCode < 128 + 65)
+        {
+            // unshare re-raises the signal that ended its child; the kernel did not refuse anything.
+            int signal = _unshare.ExitCode - 128;
+            return $"the isolation agent {EndedBySignal} {signal} ({SignalName(signal)}) before the command started; the command was not run";
+        }
+
         string how = UserNamespace ? "new user, network, PID and mount namespaces" : "new network, PID and mount namespaces";
         return $"the kernel refused to create {how} (unshare exited {_unshare.ExitCode}; its message is above). " +
                $"Common causes: unprivileged user namespaces are disabled (kernel.apparmor_restrict_unprivileged_userns=1 on Ubuntu 24.04, " +
                $"kernel.unprivileged_userns_clone=0, user.max_user_namespaces=0) or a container without CAP_SYS_ADMIN. Remedies: {IsolationRequirements.Remedies}";
     }
+
+    /// <summary>What a set-up failure says when a signal, not the kernel or the machine, ended it.</summary>
+    internal const string EndedBySignal = "was ended by signal";
+
+    /// <summary>The name of a POSIX signal number, for messages.</summary>
+    internal static string SignalName(int signal) => signal switch
+    {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        3 => "SIGQUIT",
+        9 => "SIGKILL",
+        15 => "SIGTERM",
+        _ => "signal " + signal.ToString(CultureInfo.InvariantCulture),
+    };
 
     private void ReadControl()
     {

@@ -28,22 +28,9 @@ public sealed class EgressPolicy : IDisposable
     {
         _ownsEvents = ownsEvents;
         Options = options;
-        var tokens = new List<EgressToken>();
-        var errors = ImmutableArray.CreateBuilder<TokenError>();
-        foreach (var text in options.Allowlist)
-        {
-            if (EgressToken.TryParse(text, out var token, out var error))
-            {
-                tokens.Add(token!);
-            }
-            else
-            {
-                errors.Add(new TokenError(text, error!));
-            }
-        }
-
+        var tokens = AllowlistTokens.Parse(options.Allowlist, out var errors);
         Matcher = new AllowlistMatcher(tokens);
-        TokenErrors = errors.ToImmutable();
+        TokenErrors = errors;
         Events = recorder;
     }
 
@@ -120,7 +107,7 @@ public sealed class EgressPolicy : IDisposable
         var all = new List<EgressEventSink> { new RecentEventsRing(options.RecentEvents), writer };
         if (options.EventsFile is { } path)
         {
-            all.Add(new JournalSink(new EventJournal(path, options.JournalIntegrity), writer));
+            all.Add(new JournalSink(new EventJournal(path, options.JournalIntegrity), writer, metrics));
         }
 
         if (metrics is not null)
@@ -137,7 +124,7 @@ public sealed class EgressPolicy : IDisposable
 
         foreach (var error in policy.TokenErrors)
         {
-            writer.Warn($"{EgressEnvironment.Allowlist}: {error.Message}; the token is ignored");
+            writer.Warn($"{EgressEnvironment.Allowlist}: {error.Message}; {(error.Token.Contains(',', StringComparison.Ordinal) ? "these tokens are" : "the token is")} ignored");
         }
 
         return policy;
@@ -274,6 +261,13 @@ public sealed class EgressPolicy : IDisposable
 
     internal EgressDecision DecideName(in EgressDecision dialled, in Destination destination, string name, string nameKind)
     {
+        if (string.Equals(name, destination.Host, StringComparison.Ordinal))
+        {
+            // The name is the dialled host's canonical form already (the usual Host header): canonicalising is
+            // idempotent, so parsing it again could only give the same host. Saves a parse on every guarded hop.
+            return dialled;
+        }
+
         if (!DestinationParser.TryParse(name, out var named, out var error))
         {
             return DecideInvalid($"{nameKind} '{Configuration.EgressOptionsReader.Printable(name[..Math.Min(name.Length, 256)])}': {error}");

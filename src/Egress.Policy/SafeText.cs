@@ -11,18 +11,7 @@ public static class SafeText
     /// <summary><paramref name="text"/> safe for one output line.</summary>
     public static string Line(string text)
     {
-        ArgumentNullException.ThrowIfNull(text);
-        if (text.AsSpan().ContainsAnyInRange('\0', '\u001f') || text.AsSpan().ContainsAnyInRange('\u007f', '\u009f'))
-        {
-            text = string.Create(text.Length, text, static (span, src) =>
-            {
-                for (int i = 0; i < src.Length; i++)
-                {
-                    span[i] = char.IsControl(src[i]) ? '?' : src[i];
-                }
-            });
-        }
-
+        text = ReplaceControls(text, keepLineBreaks: false);
         var trimmed = text.AsSpan().TrimStart();
         if (trimmed.StartsWith("::", StringComparison.Ordinal))
         {
@@ -31,6 +20,34 @@ public static class SafeText
         }
 
         return text;
+    }
+
+    /// <summary>
+    /// <paramref name="text"/> with every control character replaced by <c>?</c>; with
+    /// <paramref name="keepLineBreaks"/>, CR and LF are kept for a writer that escapes them itself (the
+    /// workflow-command writer percent-encodes them).
+    /// </summary>
+    public static string ReplaceControls(string text, bool keepLineBreaks)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var span = text.AsSpan();
+        bool any = keepLineBreaks
+            ? span.ContainsAnyInRange('\0', '\u0009') || span.ContainsAnyInRange('\u000b', '\u000c') || span.ContainsAnyInRange('\u000e', '\u001f')
+            : span.ContainsAnyInRange('\0', '\u001f');
+        if (!any && !span.ContainsAnyInRange('\u007f', '\u009f'))
+        {
+            return text;
+        }
+
+        return string.Create(text.Length, (text, keepLineBreaks), static (chars, state) =>
+        {
+            var (src, keep) = state;
+            for (int i = 0; i < src.Length; i++)
+            {
+                char c = src[i];
+                chars[i] = char.IsControl(c) && !(keep && c is '\r' or '\n') ? '?' : c;
+            }
+        });
     }
 
     /// <summary>Printable ASCII only (others become <c>?</c>), at most <paramref name="max"/> characters: for header values.</summary>

@@ -132,8 +132,8 @@ internal sealed partial class ProxyConnection
             ProxyMetrics.AddReceived(headLength);
             if (status == 101)
             {
-                await FlushPendingAsync(upstreamReader, _client, ct).ConfigureAwait(false);
-                await FlushPendingAsync(_clientReader, upstream, ct).ConfigureAwait(false);
+                await BodyCopier.FlushPendingAsync(upstreamReader, _client, ct).ConfigureAwait(false);
+                await BodyCopier.FlushPendingAsync(_clientReader, upstream, ct).ConfigureAwait(false);
                 _upstream = null;
                 try
                 {
@@ -199,16 +199,4 @@ internal sealed partial class ProxyConnection
         BodyFraming.Length => await BodyCopier.CopyExactAsync(_clientReader, upstream, length, ProxyMetrics.AddTransmitted, ct).ConfigureAwait(false),
         _ => await BodyCopier.CopyChunkedAsync(_clientReader, upstream, 400, ProxyMetrics.AddTransmitted, ct).ConfigureAwait(false),
     };
-
-    private static async ValueTask FlushPendingAsync(SocketReader reader, Socket destination, CancellationToken ct)
-    {
-        if (reader.Count > 0)
-        {
-            int n = reader.Count;
-            await destination.SendAsync(reader.DataMemory, SocketFlags.None, ct).ConfigureAwait(false);
-            reader.Consume(n);
-        }
-
-        reader.Release();
-    }
 }

@@ -24,7 +24,7 @@ internal sealed partial class ProxyConnection
         byte[] response;
         if (path == ProxyDefaults.HealthPath)
         {
-            var (status, body) = DescriptorLimits.Health();
+            var (status, body) = ProxyHealth.Check(_connector.Policy);
             if (_options.HealthDetail?.Invoke() is { } detail)
             {
                 body = body.TrimEnd('\n') + " " + detail + "\n";

@@ -82,10 +82,10 @@ public sealed class UsageTests : IDisposable
         Assert.Contains($"cannot write summary {dir}: Is a directory", summary.Error, StringComparison.Ordinal);
         Assert.Contains(dir, journal.Error, StringComparison.Ordinal);
         Assert.Contains("Is a directory", journal.Error, StringComparison.Ordinal);
-        Assert.Contains($"{dir} is a directory", lockDiff.Error, StringComparison.Ordinal);
+        Assert.Contains($"cannot read lock file {dir}: it is a directory", lockDiff.Error, StringComparison.Ordinal);
         Assert.Contains("a-directory: floors file is a directory", floors.Out, StringComparison.Ordinal);
         Assert.Contains($"cannot read lock file {dir}", export.Error, StringComparison.Ordinal);
-        Assert.Contains($"{dir} is a directory", export.Error, StringComparison.Ordinal);
+        Assert.Contains($"cannot read lock file {dir}: it is a directory", export.Error, StringComparison.Ordinal);
         foreach (var text in new[] { summary.Error, journal.Error, lockDiff.Error, floors.Out, export.Error })
         {
             Assert.DoesNotMatch(@"\b[A-Z][A-Za-z]*_[A-Z][a-z]", text); // no resource key such as IO_FileExists_Name

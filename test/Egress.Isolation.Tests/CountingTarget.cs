@@ -9,51 +9,9 @@ namespace Egress.Isolation.Tests;
 /// with one HTTP 200 (<c>Connection: close</c>) once it has read a head, or "ok" to anything else. Stops on
 /// dispose; every connection is served for at most five seconds.
 /// </summary>
-internal sealed class CountingTarget : IDisposable
+internal sealed class CountingTarget(IPAddress? address = null) : LoopbackTarget(address)
 {
-    private readonly TcpListener _listener;
-    private readonly CancellationTokenSource _stop = new();
-    private int _connections;
-
-    public CountingTarget(IPAddress? address = null)
-    {
-        _listener = new TcpListener(address ?? IPAddress.Loopback, 0);
-        _listener.Start();
-        _ = AcceptAsync();
-    }
-
-    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
-
-    /// <summary>Connections accepted so far.</summary>
-    public int Connections => Volatile.Read(ref _connections);
-
-    public void Dispose()
-    {
-        _stop.Cancel();
-        _listener.Stop();
-        _stop.Dispose();
-    }
-
-    private async Task AcceptAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient client;
-            try
-            {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-                return;
-            }
-
-            Interlocked.Increment(ref _connections);
-            _ = ServeAsync(client);
-        }
-    }
-
-    private static async Task ServeAsync(TcpClient client)
+    protected override async Task ServeAsync(TcpClient client)
     {
         using (client)
         using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5)))

@@ -86,4 +86,48 @@ public sealed class DnsIsolatedRunTests : IDisposable
         Assert.Equal(1, target.Connections);
         Assert.Equal(0, result.ExitCode);
     }
+
+    [Fact]
+    public async Task DigReverse_SyntheticAddressAnswersTheName_OtherAddressesNxDomainAndRecorded()
+    {
+        string script = """
+            addr=$(getent ahostsv4 allowed.example | head -1 | cut -d' ' -f1); echo "addr $addr"
+            dig +time=3 +tries=1 +short -x "$addr"
+            dig +time=3 +tries=1 -x 192.0.2.44 | grep -o 'status: [A-Z]*'
+            dig +time=3 +tries=1 @192.0.2.1 -x 2001:db8::44 | grep -o 'status: [A-Z]*'
+            exit 0
+            """;
+        var env = new Dictionary<string, string?> { ["EGRESS_ALLOWLIST"] = "allowed.example" };
+
+        var result = await RunScriptAsync(script, env, _dir.Path);
+
+        Assert.Contains("addr 198.18.", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("\nallowed.example.\n", result.StdOut, StringComparison.Ordinal); // dig +short -x of the synthetic address
+        Assert.Equal(2, result.StdOut.Split("status: NXDOMAIN").Length - 1);
+        Assert.Contains("DENY 44.2.0.192.in-addr.arpa source=dns", result.StdErr, StringComparison.Ordinal);
+        Assert.Contains(".8.b.d.0.1.0.0.2.ip6.arpa source=dns", result.StdErr, StringComparison.Ordinal);
+        Assert.Equal(0, result.ExitCode);
+    }
+
+    [Fact]
+    public async Task DatagramsSentJustBeforeTheCommandExits_AllInTheReport()
+    {
+        string script = """
+            python3 -c '
+            import socket
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            for i in range(200):
+                try:
+                    s.sendto(b"x", ("192.0.2.9", 20000 + i))
+                except OSError:
+                    pass
+            '
+            """;
+        var env = new Dictionary<string, string?> { ["EGRESS_ALLOWLIST"] = "allowed.example" };
+
+        var result = await RunScriptAsync(script, env, _dir.Path, "--json");
+
+        // The command exits right after its last datagram; run still records every one (no quiet-period guess).
+        Assert.Equal(200, Hosts(Report(result.StdErr), "denied").Length);
+    }
 }

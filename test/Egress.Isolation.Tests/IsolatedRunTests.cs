@@ -279,4 +279,25 @@ public sealed class IsolatedRunTests : IDisposable
         Assert.Contains("cannot start '/no/such/program'", result.StdErr, StringComparison.Ordinal);
         Assert.Contains("egress-policy run: program exited 127", result.StdErr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task CurlKeepAlive_SecondRequestForADeniedHostOnTheSameConnection_Refused()
+    {
+        using var target = new KeepAliveTarget();
+        int p = target.Port;
+        string script = $$"""
+            curl -s --noproxy '*' -o /dev/null -w 'first %{http_code} %{num_connects}\n' http://127.0.0.1:{{p}}/a \
+              --next -s --noproxy '*' -H 'Host: denied.example' -o /dev/null -w 'second %{http_code} %{num_connects}\n' http://127.0.0.1:{{p}}/b
+            """;
+        var env = new Dictionary<string, string?> { ["EGRESS_ALLOWLIST"] = $"127.0.0.1:{p}" };
+
+        var result = await RunScriptAsync(script, env, _dir.Path, "--json");
+
+        Assert.Contains("first 200 1", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("second 403 0", result.StdOut, StringComparison.Ordinal); // the same connection, refused
+        Assert.Equal([$"127.0.0.1:{p}"], target.Hosts);
+        Assert.Equal(1, target.Connections);
+        Assert.Contains("DENY denied.example", result.StdErr, StringComparison.Ordinal);
+        Assert.Contains($"denied.example:{p}", Hosts(Report(result.StdErr), "denied"));
+    }
 }

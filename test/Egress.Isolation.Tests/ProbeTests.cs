@@ -89,11 +89,15 @@ public sealed class ProbeTests : IDisposable
     {
         var withCommand = await ProcessRunner.RunCliAsync(["run", "--probe", "--", "true"], new Dictionary<string, string?>(), _dir.Path);
         var withoutAnything = await ProcessRunner.RunCliAsync(["run"], new Dictionary<string, string?>(), _dir.Path);
+        var withSummary = await ProcessRunner.RunCliAsync(["run", "--probe", "--summary-out", "s.json"], new Dictionary<string, string?>(), _dir.Path);
 
         Assert.Equal(1, withCommand.ExitCode);
         Assert.Contains("--probe runs its own canaries", withCommand.StdErr, StringComparison.Ordinal);
         Assert.Equal(1, withoutAnything.ExitCode);
         Assert.Contains("give the command to run after --", withoutAnything.StdErr, StringComparison.Ordinal);
+        Assert.Equal(1, withSummary.ExitCode);
+        Assert.Contains("--summary-out does not apply to --probe", withSummary.StdErr, StringComparison.Ordinal);
+        Assert.False(File.Exists(_dir.File("s.json")));
     }
 
     [Fact]

@@ -59,4 +59,81 @@ public sealed class RunSignalTests : IDisposable
             Assert.True(File.Exists(summary) && new FileInfo(summary).Length > 0, "summary not written");
         }
     }
+
+    /// <summary>
+    /// SIGTERM to run's whole process group (as CI cancellation and a terminal do) at several moments of the
+    /// start-up: run must never crash ("the namespace is not set up"), and the report names the command.
+    /// </summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(150)]
+    [InlineData(400)]
+    [InlineData(1000)]
+    public async Task SigtermToTheProcessGroupDuringStartUp_NoCrash_ReportNamesTheCommand(int delayMs)
+    {
+        NamespaceSupport.Require();
+        var psi = new System.Diagnostics.ProcessStartInfo("setsid") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false, WorkingDirectory = _dir.Path };
+        foreach (var a in (string[])["dotnet", Path.Combine(AppContext.BaseDirectory, "egress-policy.dll"), "run", "--", "sleep", "30"])
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment["EGRESS_ALLOWLIST"] = "example.com";
+        using var process = System.Diagnostics.Process.Start(psi)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+
+        // From the moment run has started unshare (its signal handling is registered by then) into the agent's start-up.
+        for (int i = 0; i < 600 && !HasChild(process.Id); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        await Task.Delay(delayMs);
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", "--", "-" + process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        string err = await stderr;
+        await stdout;
+
+        Assert.DoesNotContain("Unhandled exception", err, StringComparison.Ordinal);
+        Assert.DoesNotContain("kernel refused", err, StringComparison.Ordinal);
+        if (process.ExitCode == 2)
+        {
+            // The agent or one of its helpers (ip, nft: same process group) was ended before the command started.
+            Assert.True(err.Contains("was ended by signal 15 (SIGTERM)", StringComparison.Ordinal) && err.Contains("the command was not run", StringComparison.Ordinal), err);
+        }
+        else
+        {
+            Assert.Equal(143, process.ExitCode);
+            Assert.Contains("egress-policy run: sleep exited 143", err, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>Whether any process has <paramref name="pid"/> as its parent (field 4 of /proc/N/stat).</summary>
+    private static bool HasChild(int pid)
+    {
+        string parent = pid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                string stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (fields.Length > 1 && fields[1] == parent)
+                {
+                    return true;
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Not a process, or gone.
+            }
+        }
+
+        return false;
+    }
 }

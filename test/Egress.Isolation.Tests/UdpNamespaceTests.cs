@@ -19,7 +19,8 @@ public sealed class UdpNamespaceTests
         Assert.Equal(0, result.ExitCode);
         var events = await ns.WaitForEventsAsync(e => e is { Action: "DENY", Source: "udp", Host: "127.0.0.1" } && e.Port == counting.Port);
         Assert.NotEmpty(events);
-        Assert.Contains("UDP is not forwarded", events[0].Reason, StringComparison.Ordinal);
+        Assert.Contains("UDP is not allowed", events[0].Reason, StringComparison.Ordinal);
+        Assert.Equal(Egress.Policy.EgressOutcome.ProtocolNotAllowed, events[0].Outcome);
         Assert.Equal(0, counting.Count);
     }
 

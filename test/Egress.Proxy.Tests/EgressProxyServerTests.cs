@@ -34,7 +34,7 @@ public sealed class EgressProxyServerTests
         Assert.Contains("403", curl.StdErr, StringComparison.Ordinal);
         Assert.StartsWith("HTTP/1.1 403 Forbidden\r\n", raw, StringComparison.Ordinal);
         Assert.Contains("\r\nX-Egress-Policy-Reason: not in allowlist\r\n", raw, StringComparison.Ordinal);
-        Assert.EndsWith("{\"host\":\"api.denied.example\",\"port\":443,\"reason\":\"not in allowlist\",\"suggested_token\":\"denied.example\"}\n", raw, StringComparison.Ordinal);
+        Assert.EndsWith("{\"host\":\"api.denied.example\",\"port\":443,\"outcome\":\"not_in_allowlist\",\"reason\":\"not in allowlist\",\"suggested_token\":\"denied.example\"}\n", raw, StringComparison.Ordinal);
         Assert.All(proxy.ProxyEvents(), e => Assert.Equal("DENY", e.Action));
         Assert.Equal(2, proxy.ProxyEvents().Length);
     }
@@ -131,6 +131,8 @@ public sealed class EgressProxyServerTests
 
         Assert.StartsWith("HTTP/1.1 403 Forbidden", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("resolved to", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("\"outcome\":\"special_purpose_address\"", result.StdOut, StringComparison.Ordinal); // fields, not reason text
+        Assert.Matches("\"address\":\"(127\\.0\\.0\\.1|\\[::1\\])\",\"range\":\"loopback\"", result.StdOut);
         Assert.Contains($"\"suggested_token\":\"=localhost:{origin.Port}\"", result.StdOut, StringComparison.Ordinal);
         Assert.Equal(0, origin.Connections);
     }

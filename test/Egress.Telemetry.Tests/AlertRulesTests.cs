@@ -24,7 +24,7 @@ public class AlertRulesTests
     public void AlertRules_CoverEveryRequiredCondition()
     {
         var rules = File.ReadAllText(RepositoryRoot.File("deploy", "prometheus", "egress-alerts.yml"));
-        foreach (var alert in new[] { "EgressHighBlockedRate", "EgressBlockedInCi", "EgressVerificationFailed", "EgressAllowlistDrift", "EgressToolingDowngrade" })
+        foreach (var alert in new[] { "EgressHighBlockedRate", "EgressJournalWriteFailures", "EgressBlockedInCi", "EgressVerificationFailed", "EgressAllowlistDrift", "EgressToolingDowngrade" })
         {
             Assert.Contains("alert: " + alert, rules, StringComparison.Ordinal);
         }

@@ -56,8 +56,21 @@ public class HttpGuardPathBenchmarks
         return response.StatusCode;
     }
 
+    /// <summary>The first half of a hop: the name the request carries is decided (the event waits for the connection).</summary>
     [Benchmark]
     public void ProcessGuardHopCheck() => _hook.Enforce("http", "127.0.0.1", 8080);
+
+    /// <summary>
+    /// A whole hop as the guard sees it since it decides the dialled authority (issue 14.1): the request's name
+    /// at its start, then the connection it takes (authority, name and peer address decided through one
+    /// <c>ConnectionDecision</c>) and its one event recorded.
+    /// </summary>
+    [Benchmark]
+    public void ProcessGuardWholeHop()
+    {
+        _hook.Enforce("http", "127.0.0.1", 8080);
+        _hook.EnforceConnection("http", "127.0.0.1", 8080, "127.0.0.1");
+    }
 
     [Benchmark]
     public EgressDecision DecisionOnly() => _policy.Decide("http://127.0.0.1:8080/");

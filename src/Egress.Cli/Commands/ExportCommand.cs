@@ -70,24 +70,17 @@ internal static partial class ExportCommand
             return ExitCodes.Validation;
         }
 
-        var tokens = new List<EgressToken>();
-        bool invalid = false;
-        foreach (var text in texts)
+        // The policy's own list parser, so that a set covering a whole family is refused here as a /0 is.
+        var tokens = AllowlistTokens.Parse(texts, out var rejected);
+        bool invalid = !rejected.IsEmpty;
+        foreach (var error in rejected)
         {
-            if (EgressToken.TryParse(text, out var token, out var error))
-            {
-                tokens.Add(token!);
-            }
-            else
-            {
-                ctx.Error.WriteLine(CliText.Clean($"egress-policy export: {source}: {error}"));
-                invalid = true;
-            }
+            ctx.Error.WriteLine(CliText.Clean($"egress-policy export: {source}: {error.Message}"));
         }
 
-        if (invalid || tokens.Count == 0)
+        if (invalid || tokens.IsEmpty)
         {
-            ctx.Error.WriteLine(tokens.Count == 0 && !invalid
+            ctx.Error.WriteLine(tokens.IsEmpty && !invalid
                 ? $"egress-policy export: {source} holds no token; nothing to export"
                 : $"egress-policy export: {source} has invalid tokens; fix them first (nothing exported)");
             return ExitCodes.Validation;
@@ -129,7 +122,7 @@ internal static partial class ExportCommand
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                ctx.Error.WriteLine($"egress-policy export: cannot write {full}: {ex.Message}");
+                ctx.Error.WriteLine(CliText.Clean($"egress-policy export: {Egress.Policy.FileSystem.FileErrors.Describe("write", "--output file", full, ex)}"));
                 return ExitCodes.UsageOrDenied;
             }
 
@@ -179,7 +172,7 @@ internal static partial class ExportCommand
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            ctx.Error.WriteLine($"egress-policy export: cannot read lock file {lockFile}: {CliText.IoReason(lockFile, ex)}");
+            ctx.Error.WriteLine(CliText.Clean($"egress-policy export: {Egress.Policy.FileSystem.FileErrors.Describe("read", "lock file", lockFile, ex)}"));
             return false;
         }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Egress.Policy;
 using Egress.Policy.Configuration;
+using Egress.Policy.FileSystem;
 using Egress.Policy.Locking;
 
 namespace Egress.Cli.Commands;
@@ -65,7 +66,7 @@ internal static class LockCommand
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            ctx.Error.WriteLine($"egress-policy: cannot write lock file {path}: {ex.Message}");
+            ctx.Error.WriteLine(CliText.Clean($"egress-policy: {FileErrors.Describe("write", "lock file", path, ex)}"));
             return ExitCodes.UsageOrDenied;
         }
 
@@ -82,7 +83,7 @@ internal static class LockCommand
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            ctx.Error.WriteLine($"egress-policy: cannot read lock file: {ex.Message}");
+            ctx.Error.WriteLine(CliText.Clean($"egress-policy: {FileErrors.Describe("read", "lock file", path, ex)}"));
             return ExitCodes.Validation;
         }
 

@@ -1,3 +1,4 @@
+using Egress.Policy.FileSystem;
 using Egress.Policy.Locking;
 
 namespace Egress.Cli.Commands;
@@ -8,13 +9,14 @@ internal static class LockFromEvents
     public static int Run(CliContext ctx, string source, string? file, bool write, string defaultPath)
     {
         LearnedPolicy learned;
+        string sourcePath = ctx.FullPath(source);
         try
         {
-            learned = PolicyLearner.LearnFromFile(ctx.FullPath(source), ctx.ReadOptions().JournalIntegrity);
+            learned = PolicyLearner.LearnFromFile(sourcePath, ctx.ReadOptions().JournalIntegrity);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
         {
-            ctx.Error.WriteLine($"egress-policy: cannot learn from {source}: {ex.Message}");
+            ctx.Error.WriteLine(CliText.Clean($"egress-policy: {FileErrors.Describe("learn from", "--from-events file", sourcePath, ex)}"));
             return ExitCodes.UsageOrDenied;
         }
 
@@ -66,7 +68,7 @@ internal static class LockFromEvents
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            ctx.Error.WriteLine($"egress-policy: cannot write lock file {path}: {ex.Message}");
+            ctx.Error.WriteLine(CliText.Clean($"egress-policy: {FileErrors.Describe("write", "lock file", path, ex)}"));
             return ExitCodes.UsageOrDenied;
         }
 

@@ -85,6 +85,12 @@ internal static class RunCommand
             return ExitCodes.UsageOrDenied;
         }
 
+        if (probe && summaryOut is not null)
+        {
+            ctx.Error.WriteLine("egress-policy run: --summary-out does not apply to --probe (the probe records nothing of a real run); use --json for a machine-readable result");
+            return ExitCodes.UsageOrDenied;
+        }
+
         if (probe)
         {
             using var probeSignals = new RunSignals();

@@ -40,6 +40,13 @@ public static class IsolationAgent
             return SetupFailed;
         }
 
+        // First of all: as PID 1 the agent must not be ended by a signal meant for the command (a SIGTERM to the
+        // whole process group during start-up would otherwise take the runtime's default and end it before the
+        // command exists). run receives the same signal and forwards it over the control channel.
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => c.Cancel = true);
+        using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => c.Cancel = true);
+        using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => c.Cancel = true);
+        using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, c => c.Cancel = true);
         ControlChannel.SetCloseOnExec(parsed.ControlFd);
         using var control = new ControlChannel(parsed.ControlFd);
         Process? child;
@@ -62,11 +69,6 @@ public static class IsolationAgent
 
         using (child)
         {
-            // As PID 1 we would otherwise ignore these; the command gets them from run (or the terminal).
-            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => c.Cancel = true);
-            using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => c.Cancel = true);
-            using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => c.Cancel = true);
-            using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, c => c.Cancel = true);
             var reader = new Thread(() => ForwardSignals(control, child)) { IsBackground = true, Name = "isolation-control" };
             reader.Start();
             child.WaitForExit();

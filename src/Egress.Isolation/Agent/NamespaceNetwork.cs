@@ -102,14 +102,35 @@ internal static class NamespaceNetwork
 
         using (process)
         {
-            process.StandardInput.Write(input);
-            process.StandardInput.Close();
+            bool sent = true;
+            try
+            {
+                // Bytes to the pipe itself, not through the writer's buffer: a failed write leaves nothing
+                // buffered for the process's disposal to flush into a closed pipe again.
+                var stdin = process.StandardInput.BaseStream;
+                stdin.Write(System.Text.Encoding.UTF8.GetBytes(input));
+                stdin.Close();
+            }
+            catch (IOException)
+            {
+                // The helper is gone before reading its input (e.g. ended by a signal): its exit status says why.
+                sent = false;
+            }
+
             var stderr = process.StandardError.ReadToEndAsync();
             var stdout = process.StandardOutput.ReadToEndAsync();
             process.WaitForExit();
-            if (process.ExitCode != 0)
+            string output = (stderr.Result + stdout.Result).Trim();
+            if (process.ExitCode is > 128 and < 128 + 65 && output.Length == 0)
             {
-                throw new IsolationException($"'{program} {string.Join(' ', args)}' failed inside the namespace (exit {process.ExitCode}): {(stderr.Result + stdout.Result).Trim()}");
+                // A signal to run's whole process group (CI cancelling the job, Ctrl-C) reaches this helper too.
+                int signal = process.ExitCode - 128;
+                throw new IsolationException($"'{program} {string.Join(' ', args)}' {IsolatedProcess.EndedBySignal} {signal} ({IsolatedProcess.SignalName(signal)}) while the namespace was being set up; the command was not run");
+            }
+
+            if (process.ExitCode != 0 || !sent)
+            {
+                throw new IsolationException($"'{program} {string.Join(' ', args)}' failed inside the namespace (exit {process.ExitCode}{(sent ? string.Empty : ", before reading its input")}): {output}");
             }
         }
     }

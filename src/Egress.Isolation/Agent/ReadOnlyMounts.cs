@@ -16,7 +16,7 @@ internal static unsafe class ReadOnlyMounts
     /// <summary>Applies the binds; throws naming the path on failure.</summary>
     public static void Apply(IEnumerable<string> paths)
     {
-        foreach (var path in paths)
+        foreach (var path in paths.Distinct(StringComparer.Ordinal))
         {
             if (Libc.Mount(path, path, null, Libc.MsBind, 0) != 0)
             {

@@ -6,6 +6,9 @@ public static class DnsRecordTypes
     /// <summary>IPv4 address.</summary>
     public const ushort A = 1;
 
+    /// <summary>Domain name pointer (reverse lookups).</summary>
+    public const ushort DomainPointer = 12;
+
     /// <summary>Text.</summary>
     public const ushort Txt = 16;
 

@@ -24,7 +24,12 @@ namespace Egress.Isolation.Dns;
 public sealed class DnsResponder
 {
     /// <summary>The event source of DNS decisions.</summary>
-    public const string Source = "dns";
+    public const string Source = EgressSources.Dns;
+
+    /// <summary>Why a reverse lookup of an address this run did not hand out is denied.</summary>
+    public const string ReverseDenied = "a reverse DNS lookup (PTR) of an address this run did not hand out: reverse names are answered only for the synthetic addresses of allowed names, never looked up outside";
+
+    private static readonly DecisionContext Context = new(Source);
 
     private readonly EgressPolicy _policy;
     private readonly int[] _tokenPorts;
@@ -96,13 +101,19 @@ public sealed class DnsResponder
         }
 
         Interlocked.Increment(ref _queries);
-        var decision = DecideName(query);
+        if (query.IsHostName && ReverseName.IsReverse(query.Name))
+        {
+            return RespondReverse(message, query, response);
+        }
+
+        var decided = DecideName(query);
+        var decision = decided.Decision;
         if (!decision.Allowed)
         {
             Interlocked.Increment(ref _denied);
             if (_budget.TryTake())
             {
-                Record(decision);
+                decided.Record(_policy);
             }
 
             return DnsResponseWriter.Write(response, message, query, DnsResponseCode.NameError, null, _ttl);
@@ -118,7 +129,7 @@ public sealed class DnsResponder
             return DnsResponseWriter.Write(response, message, query, DnsResponseCode.NoError, null, _ttl);
         }
 
-        string name = decision.DestinationHost!;
+        string name = decision.DestinationHost ?? decided.Shown!; // an invalid name let through in audit mode
         if (!Map.TryGetOrAdd(name, out var ipv4, out var ipv6, out bool added))
         {
             if (Interlocked.Increment(ref _exhausted) == 1)
@@ -131,55 +142,109 @@ public sealed class DnsResponder
 
         if (added)
         {
-            Record(decision);
+            decided.Record(_policy);
         }
 
         return DnsResponseWriter.Write(response, message, query, DnsResponseCode.NoError, query.Type == DnsRecordTypes.A ? ipv4 : ipv6, _ttl);
     }
 
     /// <summary>
-    /// Decides the query's name: as a host on any port (a name some token allows only on port 443 is answered;
-    /// the connection is decided with its real port later). Not a host name, or an IP literal: invalid.
+    /// Decides the query's name through the policy's pipeline (<see cref="EgressPolicy.BeginConnection"/>, source
+    /// <c>dns</c>): as a host on any port (a name some token allows only on port 443 is answered; the connection is
+    /// decided with its real port later). Not a host name, or an IP literal: invalid. Records nothing; the caller
+    /// records the result once (<see cref="DecidedName.Record"/>), timed.
     /// </summary>
-    internal EgressDecision DecideName(in DnsQuery query)
+    internal DecidedName DecideName(in DnsQuery query)
     {
         if (!query.IsHostName)
         {
-            return Invalid(query.Name.Length == 0 ? "." : query.Name, "a DNS query for a name that is not a host name");
+            return DecidedName.Invalid(_policy, query.Name.Length == 0 ? "." : query.Name, "a DNS query for a name that is not a host name");
         }
 
         if (!DestinationParser.TryParse(query.Name, out var destination, out var error))
         {
-            return Invalid(query.Name, error ?? "unreadable");
+            return DecidedName.Invalid(_policy, query.Name, error ?? "unreadable");
         }
 
         if (destination.IsIPAddress)
         {
-            return Invalid(query.Name, "a DNS query for an IP address literal");
+            return DecidedName.Invalid(_policy, query.Name, "a DNS query for an IP address literal");
         }
 
-        var decision = _policy.Decide(destination);
-        if (decision.Outcome != EgressOutcome.Allowed)
+        var connection = _policy.BeginConnection(destination, Context);
+        if (connection.Host.Outcome != EgressOutcome.Allowed)
         {
+            // The time recorded is that of the decision that answered: the port-0 one, or the token port that
+            // allows the name (one more host decision per distinct token port, a few at most).
             foreach (int port in _tokenPorts)
             {
-                var onPort = _policy.Decide(destination with { Port = port });
-                if (onPort.Outcome == EgressOutcome.Allowed)
+                var onPort = _policy.BeginConnection(destination with { Port = port }, Context);
+                if (onPort.Host.Outcome == EgressOutcome.Allowed)
                 {
-                    return onPort with { Port = 0 };
+                    return new DecidedName(onPort.Host with { Port = 0 }, onPort, null, null);
                 }
             }
         }
 
-        return decision;
+        return new DecidedName(connection.Host, connection, null, null);
     }
 
-    private void Record(in EgressDecision decision) => _policy.Events.Record(decision, Source);
-
-    private EgressDecision Invalid(string shown, string error)
+    /// <summary>
+    /// A reverse lookup (<c>in-addr.arpa</c>, <c>ip6.arpa</c>): a PTR query of a synthetic address this run handed
+    /// out is answered with its name (nothing new is decided or recorded: the name's ALLOW was recorded when it
+    /// was answered); any other reverse name is never looked up outside — it could carry data out like any
+    /// other query — so it is denied (NXDOMAIN) and recorded as an invalid destination (audit mode: NODATA and a
+    /// would-be denial).
+    /// </summary>
+    private int RespondReverse(ReadOnlySpan<byte> message, in DnsQuery query, Span<byte> response)
     {
-        bool enforce = _policy.Options.Enforce;
-        string reason = "invalid destination: " + error;
-        return new EgressDecision(!enforce, enforce ? reason : "audit mode: would deny (" + reason + ")", null, shown, 0, EgressOutcome.InvalidDestination, enforce);
+        if (ReverseName.TryParse(query.Name, out var address) && Map.TryGetName(address!, out var name))
+        {
+            if (query.Class != DnsRecordTypes.ClassInternet)
+            {
+                return DnsResponseWriter.Write(response, message, query, DnsResponseCode.Refused, null, _ttl);
+            }
+
+            return query.Type == DnsRecordTypes.DomainPointer
+                ? DnsResponseWriter.WritePointer(response, message, query, name, _ttl)
+                : DnsResponseWriter.Write(response, message, query, DnsResponseCode.NoError, null, _ttl);
+        }
+
+        // Recorded with the whole reverse name as the host (it is a valid name; the raw-input path would cut it).
+        var decided = DestinationParser.TryParse(query.Name, out var destination, out _) && !destination.IsIPAddress
+            ? DecidedName.Denied(_policy.BeginConnection(destination, Context), _policy.DecideInvalid(ReverseDenied))
+            : DecidedName.Invalid(_policy, query.Name, ReverseDenied);
+        Interlocked.Increment(ref _denied);
+        if (_budget.TryTake())
+        {
+            decided.Record(_policy);
+        }
+
+        return DnsResponseWriter.Write(response, message, query, decided.Decision.Allowed ? DnsResponseCode.NoError : DnsResponseCode.NameError, null, _ttl);
+    }
+
+    /// <summary>A decision on a query's name and how to record it once through the pipeline.</summary>
+    internal readonly record struct DecidedName(EgressDecision Decision, ConnectionDecision? Connection, string? InvalidError, string? Shown)
+    {
+        /// <summary>The decision on a name that cannot be a destination (<paramref name="error"/> says why).</summary>
+        public static DecidedName Invalid(EgressPolicy policy, string shown, string error) =>
+            new(policy.DecideInvalid(error), null, error, shown);
+
+        /// <summary>A name decided as <paramref name="denial"/> whatever the allowlist says, recorded through <paramref name="connection"/> under the name.</summary>
+        public static DecidedName Denied(ConnectionDecision connection, EgressDecision denial) =>
+            new(denial with { DestinationHost = connection.Destination.Host }, connection, null, null);
+
+        /// <summary>Records the decision as one timed event (source <c>dns</c>).</summary>
+        public void Record(EgressPolicy policy)
+        {
+            if (Connection is not null)
+            {
+                Connection.Record(Decision);
+            }
+            else
+            {
+                policy.EvaluateInvalid(InvalidError, Shown, Context);
+            }
+        }
     }
 }

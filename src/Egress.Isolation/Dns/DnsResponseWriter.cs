@@ -6,8 +6,11 @@ namespace Egress.Isolation.Dns;
 /// <summary>Writes the responder's answers: the header, the query's question copied verbatim, and at most one address record.</summary>
 internal static class DnsResponseWriter
 {
-    /// <summary>The longest response written: header, a question of 255 + 4 octets, one AAAA record.</summary>
-    public const int MaxResponseLength = DnsQueryReader.HeaderLength + DnsQueryReader.MaxNameLength + 4 + 12 + 16;
+    /// <summary>
+    /// The longest response written: header, a question of 255 + 4 octets, one record of at most a name (a PTR;
+    /// the question of a reverse name is at most 74 octets, so a real PTR answer stays under 512).
+    /// </summary>
+    public const int MaxResponseLength = DnsQueryReader.HeaderLength + DnsQueryReader.MaxNameLength + 4 + 12 + DnsQueryReader.MaxNameLength;
 
     /// <summary>Writes a response with only a header (FORMERR, NOTIMP: the question could not be read).</summary>
     public static int WriteHeaderOnly(Span<byte> response, in DnsQuery query, DnsResponseCode code)
@@ -34,6 +37,35 @@ internal static class DnsResponseWriter
         BinaryPrimitives.WriteUInt16BigEndian(record[4..], DnsRecordTypes.ClassInternet);
         BinaryPrimitives.WriteUInt32BigEndian(record[6..], ttl);
         answer.TryWriteBytes(record[12..], out int length);
+        BinaryPrimitives.WriteUInt16BigEndian(record[10..], (ushort)length);
+        return offset + 12 + length;
+    }
+
+    /// <summary>Writes a NOERROR response to <paramref name="query"/> (a PTR query) with one PTR record naming <paramref name="name"/>.</summary>
+    /// <param name="response">The buffer.</param>
+    /// <param name="message">The query message (its question is copied).</param>
+    /// <param name="query">The query read from it.</param>
+    /// <param name="name">A canonical host name (ASCII labels of at most 63 octets, at most 253 octets).</param>
+    /// <param name="ttl">The record's TTL.</param>
+    public static int WritePointer(Span<byte> response, ReadOnlySpan<byte> message, in DnsQuery query, string name, uint ttl)
+    {
+        WriteHeader(response, query, DnsResponseCode.NoError, questions: 1, answers: 1);
+        message[DnsQueryReader.HeaderLength..query.QuestionEnd].CopyTo(response[DnsQueryReader.HeaderLength..]);
+        int offset = query.QuestionEnd;
+        var record = response[offset..];
+        BinaryPrimitives.WriteUInt16BigEndian(record, 0xC000 | DnsQueryReader.HeaderLength);
+        BinaryPrimitives.WriteUInt16BigEndian(record[2..], DnsRecordTypes.DomainPointer);
+        BinaryPrimitives.WriteUInt16BigEndian(record[4..], DnsRecordTypes.ClassInternet);
+        BinaryPrimitives.WriteUInt32BigEndian(record[6..], ttl);
+        int length = 0;
+        var data = record[12..];
+        foreach (var label in name.Split('.', StringSplitOptions.RemoveEmptyEntries))
+        {
+            data[length++] = (byte)label.Length;
+            length += System.Text.Encoding.ASCII.GetBytes(label, data[length..]);
+        }
+
+        data[length++] = 0;
         BinaryPrimitives.WriteUInt16BigEndian(record[10..], (ushort)length);
         return offset + 12 + length;
     }

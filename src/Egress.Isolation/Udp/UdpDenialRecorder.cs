@@ -7,7 +7,7 @@ namespace Egress.Isolation.Udp;
 
 /// <summary>
 /// Records the UDP datagrams the namespace's nftables rule dropped (<see cref="UdpRules"/>): each is a DENY
-/// event with the destination address and port and source <c>udp</c>, whatever the allowlist says — <c>run</c>
+/// event (outcome <c>protocol_not_allowed</c>) with the destination address and port and source <c>udp</c>, whatever the allowlist says — <c>run</c>
 /// forwards TCP only, and answers DNS itself. The kernel drops the datagram; this only reads a copy of its
 /// headers from the NFLOG socket, so nothing can be forwarded by mistake. Bounded: a flood records at most the
 /// <see cref="EventBudget"/> (the rest are counted in <see cref="Dropped"/> and <see cref="SuppressedEvents"/>);
@@ -16,10 +16,10 @@ namespace Egress.Isolation.Udp;
 public sealed class UdpDenialRecorder : IAsyncDisposable
 {
     /// <summary>The event source of UDP denials.</summary>
-    public const string Source = "udp";
+    public const string Source = EgressSources.Udp;
 
     /// <summary>The reason of every UDP denial.</summary>
-    public const string Reason = "UDP is not forwarded out of the isolated namespace (only TCP is, and DNS is answered inside); the datagram was dropped";
+    public const string Reason = "UDP is not allowed out of the isolated namespace: only TCP is forwarded (DNS is answered inside); the datagram was dropped";
 
     private readonly EgressPolicy _policy;
     private readonly Socket _socket;
@@ -55,20 +55,63 @@ public sealed class UdpDenialRecorder : IAsyncDisposable
     public void Start() => _loop ??= Task.Run(() => ReadAsync(_stop.Token));
 
     /// <summary>
-    /// Lets the reader take what the kernel has queued already (the command has exited: its last datagrams are
-    /// in the socket): waits until no datagram arrived for 50 ms, at most <paramref name="timeout"/>. (A netlink
-    /// socket has no FIONREAD, so "nothing queued" is seen as "nothing new".)
+    /// Takes every copy the kernel has queued already (call once the command has exited; then stop). The NFLOG
+    /// group is configured with a queue threshold of 1, so the kernel queues each copy on the socket while it
+    /// drops the datagram, before the sender's call returns: when the command is gone, all its copies are in the
+    /// socket. So this stops the reader (a receive that already took a message completes and is recorded), then
+    /// reads what is left without blocking until the socket is empty — no waiting for a quiet period. Bounded by
+    /// <paramref name="timeout"/> (a flood larger than the socket buffer was counted in <see cref="Lost"/>).
     /// </summary>
     public async Task DrainAsync(TimeSpan timeout)
     {
-        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-        long seen;
-        do
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_loop is not null)
         {
-            seen = Dropped;
-            await Task.Delay(50).ConfigureAwait(false);
+            try
+            {
+                await _loop.WaitAsync(timeout).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException or TimeoutException)
+            {
+                // stopped (or still blocked: read the rest below all the same)
+            }
         }
-        while (Dropped != seen && Environment.TickCount64 < deadline);
+
+        var buffer = new byte[64 * 1024];
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        try
+        {
+            _socket.Blocking = false;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return;
+        }
+
+        while (Environment.TickCount64 < deadline)
+        {
+            int received;
+            try
+            {
+                received = _socket.Receive(buffer, SocketFlags.None);
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.NoBufferSpaceAvailable)
+            {
+                Interlocked.Increment(ref _lost);
+                continue;
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                return; // WouldBlock: nothing is left
+            }
+
+            if (received == 0)
+            {
+                return;
+            }
+
+            NflogMessage.ForEachDatagram(buffer.AsSpan(0, received), RecordDatagram);
+        }
     }
 
     /// <inheritdoc />
@@ -91,7 +134,13 @@ public sealed class UdpDenialRecorder : IAsyncDisposable
         _stop.Dispose();
     }
 
-    /// <summary>Records one dropped datagram to <paramref name="address"/>:<paramref name="port"/>.</summary>
+    /// <summary>
+    /// Records one dropped datagram to <paramref name="address"/>:<paramref name="port"/> through the policy's
+    /// connection pipeline (<see cref="EgressPolicy.BeginConnection"/>, timed like every other decision): the
+    /// address is decided as for TCP, only so that the reason can say whether the allowlist would let TCP there;
+    /// the recorded decision is always a DENY with outcome <see cref="EgressOutcome.ProtocolNotAllowed"/> (in audit
+    /// mode too: the kernel dropped it) and no token.
+    /// </summary>
     internal void RecordDatagram(IPAddress address, int port)
     {
         Interlocked.Increment(ref _dropped);
@@ -106,8 +155,10 @@ public sealed class UdpDenialRecorder : IAsyncDisposable
         }
 
         string host = HostCanonicalizer.FormatAddress(address);
-        var decision = new EgressDecision(false, Reason, null, host, port, EgressOutcome.NotInAllowlist, true);
-        _policy.Events.Record(decision, Source);
+        var connection = _policy.BeginConnection(new Destination(host, port, address), new DecisionContext(EgressSources.Udp));
+        var tcp = connection.DecideAddress(address);
+        string reason = tcp.Outcome == EgressOutcome.Allowed ? Reason + "; the allowlist allows TCP to " + EgressPolicy.Authority(host, port) + ", not UDP" : Reason;
+        connection.Record(new EgressDecision(false, reason, null, host, port, EgressOutcome.ProtocolNotAllowed, true) { Address = address, AddressRange = tcp.AddressRange });
     }
 
     private async Task ReadAsync(CancellationToken ct)

@@ -53,4 +53,12 @@ public static class EgressEnvironment
     public const string GitHubActions = "GITHUB_ACTIONS";
     /// <summary>Markdown job summary file under GitHub Actions.</summary>
     public const string GitHubStepSummary = "GITHUB_STEP_SUMMARY";
+    /// <summary>Step outputs file under GitHub Actions (read-only to an isolated <c>run</c>'s command).</summary>
+    public const string GitHubOutput = "GITHUB_OUTPUT";
+    /// <summary>File of environment variables for later steps under GitHub Actions (read-only to an isolated <c>run</c>'s command).</summary>
+    public const string GitHubEnv = "GITHUB_ENV";
+    /// <summary>File of PATH entries for later steps under GitHub Actions (read-only to an isolated <c>run</c>'s command).</summary>
+    public const string GitHubPath = "GITHUB_PATH";
+    /// <summary>An action's pre/post state file under GitHub Actions (read-only to an isolated <c>run</c>'s command).</summary>
+    public const string GitHubState = "GITHUB_STATE";
 }

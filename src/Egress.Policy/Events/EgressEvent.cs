@@ -25,7 +25,7 @@ public sealed record EgressEvent
 
     /// <summary>
     /// What the policy found (<c>allowed</c>, <c>not_in_allowlist</c>, <c>special_purpose_address</c>,
-    /// <c>invalid_destination</c>); with <see cref="WouldDeny"/> set, the audit-mode form of a denial.
+    /// <c>invalid_destination</c>, <c>protocol_not_allowed</c>); with <see cref="WouldDeny"/> set, the audit-mode form of a denial.
     /// <see langword="null"/> only in lines written before the field existed.
     /// </summary>
     [JsonPropertyName("outcome")]

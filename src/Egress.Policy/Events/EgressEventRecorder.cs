@@ -86,6 +86,9 @@ public sealed class EgressEventRecorder : IDisposable
     /// <summary>Journal appends that failed (the event is still counted, logged and kept in the ring).</summary>
     public long JournalFailures => _journal?.Failures ?? 0;
 
+    /// <summary>Whether a journal append failed within the last <paramref name="window"/> (false without a journal).</summary>
+    public bool JournalFailedWithin(TimeSpan window) => _journal?.FailedWithin(window) ?? false;
+
     /// <summary>Builds and records the event for <paramref name="decision"/> (untimed; prefer <see cref="EgressPolicy.Evaluate(string, in DecisionContext)"/>).</summary>
     /// <param name="decision">The decision.</param>
     /// <param name="source">Enforcement point: <c>http</c>, <c>proxy</c>, <c>check</c>, …</param>
@@ -174,7 +177,7 @@ public sealed class EgressEventRecorder : IDisposable
 
         if (journal is not null)
         {
-            sinks.Add(new JournalSink(journal, log));
+            sinks.Add(new JournalSink(journal, log, metrics));
         }
 
         if (metrics is not null)

@@ -53,6 +53,8 @@ public static class LockFile
         ArgumentNullException.ThrowIfNull(text);
         var tokens = ImmutableSortedSet.CreateBuilder<string>(StringComparer.Ordinal);
         var problems = ImmutableArray.CreateBuilder<LockFileProblem>();
+        var valid = new List<EgressToken>();
+        var lineOf = new Dictionary<string, int>(StringComparer.Ordinal);
         int number = 0;
         foreach (var rawLine in text.Split('\n'))
         {
@@ -71,12 +73,26 @@ public static class LockFile
             }
 
             tokens.Add(line);
-            if (!EgressToken.TryParse(line, out _, out var error))
+            if (EgressToken.TryParse(line, out var parsed, out var error))
+            {
+                valid.Add(parsed!);
+                lineOf.TryAdd(parsed!.Text, number);
+            }
+            else
             {
                 bool wildcard = EgressToken.IsWildcard(line);
                 var shown = Escape(line);
                 problems.Add(new LockFileProblem(number, shown, wildcard ? $"wildcard token '{shown}' is prohibited" : error!, wildcard));
             }
+        }
+
+        // Lines that are each valid but together cover a whole address family are a wildcard too (named at the first).
+        var covering = ImmutableArray.CreateBuilder<TokenError>();
+        NetworkCoverage.RejectWholeFamily(valid, covering);
+        foreach (var group in covering)
+        {
+            string first = group.Token.Split(',')[0];
+            problems.Add(new LockFileProblem(lineOf.GetValueOrDefault(first), Escape(group.Token), group.Message, IsWildcard: true));
         }
 
         return new LockFileContent(tokens.ToImmutable(), problems.ToImmutable());

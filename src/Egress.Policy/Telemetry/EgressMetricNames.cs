@@ -25,6 +25,12 @@ public static class EgressMetricNames
     /// <summary>Histogram of decision time in seconds. Prometheus: <c>egress_decision_duration_seconds</c>.</summary>
     public const string DecisionDuration = "egress.decision.duration";
 
+    /// <summary>
+    /// Counter of events the journal (<c>EGRESS_EVENTS_FILE</c>) could not append: each one is an event missing
+    /// from the audit trail. Prometheus: <c>egress_journal_write_failures_total</c>.
+    /// </summary>
+    public const string JournalWriteFailures = "egress.journal.write_failures";
+
     /// <summary>Tag: the enforcement point (<c>http</c>, <c>proxy</c>, <c>check</c>, …).</summary>
     public const string SourceTag = "egress.source";
 
@@ -34,7 +40,7 @@ public static class EgressMetricNames
     /// <summary>Tag: the allowlist token that matched, <c>none</c> when none did.</summary>
     public const string TokenTag = "egress.token";
 
-    /// <summary>Tag: what the policy found (<c>allowed</c>, <c>not_in_allowlist</c>, <c>invalid_destination</c>, <c>special_purpose_address</c>).</summary>
+    /// <summary>Tag: what the policy found (<c>allowed</c>, <c>not_in_allowlist</c>, <c>invalid_destination</c>, <c>special_purpose_address</c>, <c>protocol_not_allowed</c>).</summary>
     public const string OutcomeTag = "egress.outcome";
 
     /// <summary>Tag: the decision as applied (<c>allow</c> or <c>deny</c>).</summary>

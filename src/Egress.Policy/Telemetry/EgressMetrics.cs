@@ -36,6 +36,7 @@ public sealed class EgressMetrics : Events.EgressEventSink, IDisposable
     private readonly Counter<long> _blocked;
     private readonly Counter<long> _wouldBlock;
     private readonly Histogram<double> _duration;
+    private readonly Counter<long> _journalWriteFailures;
     private readonly BoundedTagValues _hosts;
     private readonly BoundedTagValues _sources = new(MaxSourceTags);
     private readonly BoundedTagValues _tokens = new(MaxTokenTags);
@@ -55,6 +56,7 @@ public sealed class EgressMetrics : Events.EgressEventSink, IDisposable
         _allowed = Meter.CreateCounter<long>(EgressMetricNames.Allowed, "{decision}", "Decisions that let the destination through (audit-mode would-be denials included).");
         _blocked = Meter.CreateCounter<long>(EgressMetricNames.Blocked, "{decision}", "Decisions that denied the destination.");
         _wouldBlock = Meter.CreateCounter<long>(EgressMetricNames.WouldBlock, "{decision}", "Audit-mode decisions that let through a destination the policy would deny.");
+        _journalWriteFailures = Meter.CreateCounter<long>(EgressMetricNames.JournalWriteFailures, "{event}", "Events the journal (EGRESS_EVENTS_FILE) could not append: missing from the audit trail.");
         _duration = Meter.CreateHistogram(
             EgressMetricNames.DecisionDuration,
             "s",
@@ -131,6 +133,9 @@ public sealed class EgressMetrics : Events.EgressEventSink, IDisposable
         }
     }
 
+    /// <summary>Counts one event the journal could not append (see <see cref="Events.JournalSink"/>).</summary>
+    public void RecordJournalWriteFailure() => _journalWriteFailures.Add(1);
+
     /// <summary>Counts one decision on the allowed, blocked and would-block counters.</summary>
     /// <param name="decision">The decision taken.</param>
     /// <param name="source">Enforcement point.</param>
@@ -171,6 +176,7 @@ public sealed class EgressMetrics : Events.EgressEventSink, IDisposable
         EgressOutcome.NotInAllowlist => "not_in_allowlist",
         EgressOutcome.InvalidDestination => "invalid_destination",
         EgressOutcome.SpecialPurposeAddress => "special_purpose_address",
+        EgressOutcome.ProtocolNotAllowed => "protocol_not_allowed",
         _ => EgressMetricNames.Other,
     };
 

@@ -129,23 +129,14 @@ public static class GitHubActionsReporter
         return sb.Append("title=").Append(EscapeProperty(title)).Append("::").Append(EscapeData(message)).ToString();
     }
 
+    // Control characters other than CR and LF (terminal escapes in a CI log) become '?' through the one
+    // sanitiser; CR, LF and % are then percent-encoded as the runner expects of workflow-command data.
     private static string EscapeData(string s)
-        => WithoutOtherControls(s).Replace("%", "%25", StringComparison.Ordinal).Replace("\r", "%0D", StringComparison.Ordinal).Replace("\n", "%0A", StringComparison.Ordinal);
-
-    /// <summary>Replaces control characters other than CR and LF (terminal escapes in a CI log) with '?'.</summary>
-    private static string WithoutOtherControls(string s)
-    {
-        if (!s.Any(c => char.IsControl(c) && c is not ('\r' or '\n')))
-        {
-            return s;
-        }
-
-        return string.Concat(s.Select(c => char.IsControl(c) && c is not ('\r' or '\n') ? '?' : c));
-    }
+        => SafeText.ReplaceControls(s, keepLineBreaks: true).Replace("%", "%25", StringComparison.Ordinal).Replace("\r", "%0D", StringComparison.Ordinal).Replace("\n", "%0A", StringComparison.Ordinal);
 
     private static string EscapeProperty(string s)
         => EscapeData(s).Replace(":", "%3A", StringComparison.Ordinal).Replace(",", "%2C", StringComparison.Ordinal);
 
     private static string EscapeMarkdown(string s)
-        => WithoutOtherControls(s).Replace("|", "\\|", StringComparison.Ordinal).Replace("\r", " ", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+        => SafeText.ReplaceControls(s, keepLineBreaks: true).Replace("|", "\\|", StringComparison.Ordinal).Replace("\r", " ", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
 }

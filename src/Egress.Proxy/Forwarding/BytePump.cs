@@ -21,6 +21,7 @@ internal sealed class BytePump
     private readonly Action? _onActivity;
     private readonly Action<int>? _counted;
     private bool _splice;
+    private bool _nonBlockingChecked;
 
     public BytePump(Socket from, Socket to, bool splice, Action? onActivity, Action<int>? counted)
     {
@@ -87,11 +88,17 @@ internal sealed class BytePump
             _to.SafeHandle.DangerousAddRef(ref toRef);
             int fromFd = (int)_from.SafeHandle.DangerousGetHandle();
             int toFd = (int)_to.SafeHandle.DangerousGetHandle();
-            if (!SpliceNative.IsNonBlocking(fromFd) || !SpliceNative.IsNonBlocking(toFd))
+            // Checked once per pump (two fcntl calls), not per burst: the relay itself never switches them.
+            if (!_nonBlockingChecked)
             {
-                // A blocking descriptor would block a pool thread inside splice: copy instead.
-                _splice = false;
-                return await CopyBurstAsync().ConfigureAwait(false);
+                if (!SpliceNative.IsNonBlocking(fromFd) || !SpliceNative.IsNonBlocking(toFd))
+                {
+                    // A blocking descriptor would block a pool thread inside splice: copy instead.
+                    _splice = false;
+                    return await CopyBurstAsync().ConfigureAwait(false);
+                }
+
+                _nonBlockingChecked = true;
             }
 
             while (true)

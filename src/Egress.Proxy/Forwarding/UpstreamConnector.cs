@@ -25,7 +25,8 @@ internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyO
     /// <summary>Event source of proxy decisions.</summary>
     public const string Source = EgressSources.Proxy;
 
-    // The source recorded by default (run's relay passes its own), with no client identity; a role's connector names client and role.
+    // The source recorded by default (run's relay passes its own), with no client identity.
+    // A role's connector (Roles/) names client and role instead.
     private readonly DecisionContext ProxyContext = context ?? new(source);
 
     /// <summary>The policy deciding (the CONNECT server-name check decides through it too).</summary>
@@ -65,7 +66,7 @@ internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyO
         var hostDecision = connection.Host;
         if (!hostDecision.Allowed)
         {
-            return Deny(connection, hostDecision, kind);
+            return Deny(connection, hostDecision, kind, context);
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -95,7 +96,7 @@ internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyO
         if (candidates.Count == 0)
         {
             return connection.FirstDenied is { } denied
-                ? Deny(connection, denied, kind)
+                ? Deny(connection, denied, kind, context)
                 : Fail(connection, hostDecision, kind, 502, $"{destination.Host} has no addresses");
         }
 
@@ -150,11 +151,11 @@ internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyO
         _metrics.Request(kind, decision.Allowed);
         var response = decision.Allowed
             ? ProxyResponses.Error(400, decision.Reason)
-            : ProxyResponses.Denied(EgressPolicyHostOrRaw(decision, rawTarget), decision.Port, decision.Reason, string.Empty, context.Role);
+            : DenialResponse.Build(decision, EgressPolicyHostOrRaw(decision, rawTarget), decision.Port, string.Empty, context);
         return new UpstreamResult { Decision = decision, Response = response };
     }
 
-    private UpstreamResult Deny(ConnectionDecision connection, in EgressDecision decision, string kind)
+    private UpstreamResult Deny(ConnectionDecision connection, in EgressDecision decision, string kind, in DecisionContext context)
     {
         connection.Record(decision);
         _metrics.Request(kind, false);
@@ -165,7 +166,7 @@ internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyO
         return new UpstreamResult
         {
             Decision = decision,
-            Response = ProxyResponses.Denied(destination.Host, destination.Port, decision.Reason, suggestion, ProxyContext.Role),
+            Response = DenialResponse.Build(decision, destination.Host, destination.Port, suggestion, context),
         };
     }
 

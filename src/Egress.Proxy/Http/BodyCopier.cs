@@ -96,6 +96,19 @@ internal static class BodyCopier
         }
     }
 
+    /// <summary>Sends what <paramref name="reader"/> holds to <paramref name="destination"/> and releases its buffer (before a connection becomes a tunnel).</summary>
+    public static async ValueTask FlushPendingAsync(SocketReader reader, Socket destination, CancellationToken cancellationToken)
+    {
+        if (reader.Count > 0)
+        {
+            int n = reader.Count;
+            await destination.SendAsync(reader.DataMemory, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            reader.Consume(n);
+        }
+
+        reader.Release();
+    }
+
     private static async ValueTask ForwardAsync(SocketReader source, Socket destination, int count, Action<int> counted, CancellationToken cancellationToken)
     {
         await destination.SendAsync(source.DataMemory[..count], SocketFlags.None, cancellationToken).ConfigureAwait(false);

@@ -6,7 +6,7 @@ using System.Text.Json;
 
 namespace Egress.Proxy.Http;
 
-/// <summary>Responses the proxy writes itself: errors, denials, health.</summary>
+/// <summary>Responses the proxy writes itself: errors and health (denials: <see cref="DenialResponse"/>).</summary>
 internal static class ProxyResponses
 {
     /// <summary>Name of the header that carries the policy's reason on a denial.</summary>
@@ -63,26 +63,6 @@ internal static class ProxyResponses
         => Build(status, "application/json", Json(w => w.WriteString("error", message)), close: true);
 
     /// <summary>
-    /// The 403 for a policy denial: reason header and JSON body naming host, port, reason, the token that would
-    /// allow it and, on a gateway with roles, the client's role (whose allowlist the token belongs in).
-    /// </summary>
-    public static byte[] Denied(string host, int port, string reason, string suggestedToken, string? role = null)
-    {
-        string body = Json(w =>
-        {
-            w.WriteString("host", host);
-            w.WriteNumber("port", port);
-            w.WriteString("reason", reason);
-            w.WriteString("suggested_token", suggestedToken);
-            if (role is not null)
-            {
-                w.WriteString("role", role);
-            }
-        });
-        return Build(403, "application/json", body, close: true, $"{ReasonHeader}: {HeaderSafe(reason)}\r\n");
-    }
-
-    /// <summary>
     /// The 407 for a <c>Proxy-Authorization</c> the gateway's roles refuse (unknown user, wrong password, not Basic):
     /// a <c>Proxy-Authenticate: Basic</c> challenge; the connection closes. Never names the user or the password.
     /// </summary>
@@ -105,7 +85,8 @@ internal static class ProxyResponses
     /// <summary>Makes text safe for a header value: printable ASCII, at most 512 characters.</summary>
     public static string HeaderSafe(string text) => Egress.Policy.SafeText.Ascii(text, 512);
 
-    private static string Json(Action<Utf8JsonWriter> write)
+    /// <summary>A one-line JSON object written by <paramref name="write"/>, newline-terminated.</summary>
+    public static string Json(Action<Utf8JsonWriter> write)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))

@@ -32,18 +32,30 @@ public sealed class TransparentForwarder : IAsyncDisposable
     private const int SniffBytes = Tls.ClientHelloReader.MaxBytes;
     private readonly ProxyOptions _options;
     private readonly UpstreamConnector _connector;
-    private readonly ConcurrentDictionary<long, Socket> _open = new();
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<long, OpenConnection> _open = new();
     private readonly CancellationTokenSource _stop = new();
+    private readonly ITimer _sweep;
     private long _nextId;
     private int _active;
     private int _disposed;
+    private long _idleClosed;
 
     /// <summary>Creates a forwarder deciding with <paramref name="policy"/> under the proxy's limits.</summary>
-    public TransparentForwarder(EgressPolicy policy, ProxyOptions? options = null)
+    /// <param name="policy">Decides and records.</param>
+    /// <param name="options">The proxy's limits: header and idle timeouts, header sizes, connection cap.</param>
+    /// <param name="time">The clock of the idle timeout.</param>
+    public TransparentForwarder(EgressPolicy policy, ProxyOptions? options = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(policy);
         _options = options ?? new ProxyOptions();
+        _time = time ?? TimeProvider.System;
         _connector = new UpstreamConnector(policy, _options, Source);
+
+        // The proxy's idle timeout, applied the way the proxy applies it: a periodic sweep cuts connections
+        // (tunnels and kept-alive HTTP alike) that moved no byte for ProxyOptions.IdleTimeout.
+        var period = TimeSpan.FromMilliseconds(Math.Clamp(_options.IdleTimeout.TotalMilliseconds / 4, 50, 1000));
+        _sweep = _time.CreateTimer(_ => Sweep(), null, period, period);
     }
 
     /// <summary>
@@ -55,6 +67,9 @@ public sealed class TransparentForwarder : IAsyncDisposable
     /// <summary>Connections being served.</summary>
     public int ActiveConnections => Volatile.Read(ref _active);
 
+    /// <summary>Connections cut because they were idle for longer than <see cref="ProxyOptions.IdleTimeout"/>.</summary>
+    public long IdleClosed => Interlocked.Read(ref _idleClosed);
+
     /// <summary>
     /// Serves one intercepted connection until it ends. <paramref name="original"/> is where the client
     /// meant to connect (null when unknown: the connection is denied).
@@ -63,9 +78,10 @@ public sealed class TransparentForwarder : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(client);
         long id = Interlocked.Increment(ref _nextId);
-        _open[id] = client;
+        var open = new OpenConnection(client, _time);
+        _open[id] = open;
         int active = Interlocked.Increment(ref _active);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(SniffBytes);
+        var reader = new SocketReader(client, Math.Max(SniffBytes, _options.MaxHeaderBytes + 1), open.Touch);
         Socket? upstream = null;
         try
         {
@@ -82,7 +98,7 @@ public sealed class TransparentForwarder : IAsyncDisposable
                 return;
             }
 
-            var (length, sniffed) = await SniffAsync(client, buffer).ConfigureAwait(false);
+            var sniffed = await SniffAsync(reader).ConfigureAwait(false);
             if (sniffed.Kind == FirstBytes.Kind.Malformed)
             {
                 _connector.Invalid($"{Show(original)} ({sniffed.Protocol}: {sniffed.Problem})", Source);
@@ -106,26 +122,31 @@ public sealed class TransparentForwarder : IAsyncDisposable
             }
 
             upstream = result.Socket;
-            if (length > 0)
+            open.Upstream = upstream;
+            open.Touch();
+            if (sniffed.Protocol == "http")
             {
-                await upstream.SendAsync(buffer.AsMemory(0, length), SocketFlags.None, _stop.Token).ConfigureAwait(false);
+                // Every request on the connection is decided, not only the first (kept-alive HTTP/1).
+                await new TransparentHttpSession(reader, upstream, destination, result.Decision, _connector, _options, open.Touch).RunAsync(_stop.Token).ConfigureAwait(false);
+                return;
             }
 
-            ArrayPool<byte>.Shared.Return(buffer);
-            buffer = [];
-            await Tunnel.RunAsync(client, upstream, static () => { }).ConfigureAwait(false);
+            if (reader.Count > 0)
+            {
+                await upstream.SendAsync(reader.DataMemory, SocketFlags.None, _stop.Token).ConfigureAwait(false);
+                reader.Consume(reader.Count);
+            }
+
+            reader.Dispose();
+            await Tunnel.RunAsync(client, upstream, open.Touch).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException or IOException)
         {
-            // The client or the destination went away.
+            // The client or the destination went away, or the idle timeout cut the connection.
         }
         finally
         {
-            if (buffer.Length > 0)
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-
+            reader.Dispose();
             upstream?.Dispose();
             Close(client);
             _open.TryRemove(id, out _);
@@ -141,18 +162,31 @@ public sealed class TransparentForwarder : IAsyncDisposable
             return ValueTask.CompletedTask;
         }
 
+        _sweep.Dispose();
         _stop.Cancel();
-        foreach (var socket in _open.Values)
+        foreach (var open in _open.Values)
         {
-            Close(socket);
+            open.Cut();
         }
 
         return ValueTask.CompletedTask;
     }
 
-    private async Task<(int Length, FirstBytes.Sniffed Sniffed)> SniffAsync(Socket client, byte[] buffer)
+    private void Sweep()
     {
-        int length = 0;
+        long now = _time.GetTimestamp();
+        foreach (var open in _open.Values)
+        {
+            if (open.IdleFor(now) > _options.IdleTimeout && open.Cut())
+            {
+                Interlocked.Increment(ref _idleClosed);
+                ProxyMetrics.Reject("idle_timeout");
+            }
+        }
+    }
+
+    private async Task<FirstBytes.Sniffed> SniffAsync(SocketReader reader)
+    {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         timeout.CancelAfter(FirstBytesTimeout);
         bool started = false;
@@ -161,33 +195,33 @@ public sealed class TransparentForwarder : IAsyncDisposable
             int n;
             try
             {
-                n = await client.ReceiveAsync(buffer.AsMemory(length, SniffBytes - length), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                n = reader.Count >= SniffBytes ? 0 : await reader.ReadMoreAsync(timeout.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
             {
                 // Silent (a server-first protocol) or too slow: decide on what is known.
-                return (length, started
+                return started
                     ? new FirstBytes.Sniffed(FirstBytes.Kind.Malformed, null, "tcp", "the first bytes did not complete in time")
-                    : new FirstBytes.Sniffed(FirstBytes.Kind.Done, null, "tcp"));
+                    : new FirstBytes.Sniffed(FirstBytes.Kind.Done, null, "tcp");
             }
 
+            var data = reader.Data[..Math.Min(reader.Count, SniffBytes)];
             if (n == 0)
             {
-                var atEnd = FirstBytes.Read(buffer.AsSpan(0, length), full: true, _options.MaxHeaderCount);
-                return (length, atEnd.Kind == FirstBytes.Kind.NeedMore ? new FirstBytes.Sniffed(FirstBytes.Kind.Done, null, atEnd.Protocol) : atEnd);
+                var atEnd = FirstBytes.Read(data, full: true, _options.MaxHeaderCount);
+                return atEnd.Kind == FirstBytes.Kind.NeedMore ? new FirstBytes.Sniffed(FirstBytes.Kind.Done, null, atEnd.Protocol) : atEnd;
             }
 
-            length += n;
             if (!started)
             {
                 started = true;
                 timeout.CancelAfter(_options.HeaderTimeout);
             }
 
-            var sniffed = FirstBytes.Read(buffer.AsSpan(0, length), length == SniffBytes, _options.MaxHeaderCount);
+            var sniffed = FirstBytes.Read(data, data.Length == SniffBytes, _options.MaxHeaderCount);
             if (sniffed.Kind != FirstBytes.Kind.NeedMore)
             {
-                return (length, sniffed);
+                return sniffed;
             }
         }
     }
@@ -205,17 +239,5 @@ public sealed class TransparentForwarder : IAsyncDisposable
 
     private static string Show(IPEndPoint endPoint) => HostCanonicalizer.FormatAddress(Normalize(endPoint.Address)) + ":" + endPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    private static void Close(Socket socket)
-    {
-        try
-        {
-            socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            // Already closed.
-        }
-
-        socket.Dispose();
-    }
+    private static void Close(Socket socket) => QuietSocket.Close(socket);
 }

@@ -38,6 +38,8 @@ public class GitHubActionsReporterTests
     [InlineData("%0A", "%250A")]
     [InlineData("::error::x", "::error::x")]
     [InlineData("a\u001b[2Jb\u0000c", "a?[2Jb?c")]
+    [InlineData("a\u007fb\u009bc\td", "a?b?c?d")]
+    [InlineData("line\r\n\u001b]0;x\u0007", "line%0D%0A?]0;x?")]
     public void Command_EscapesDataAsTheRunnerExpects(string message, string escaped)
         => Assert.Equal($"::warning title=t::{escaped}", GitHubActionsReporter.Command("warning", "t", message));
 

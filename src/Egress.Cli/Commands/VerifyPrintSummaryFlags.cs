@@ -4,14 +4,19 @@ using System.Text.Json;
 using Egress.Policy;
 using Egress.Policy.Configuration;
 using Egress.Policy.Events;
+using Egress.Policy.FileSystem;
 using Egress.Policy.Summary;
 using Egress.Policy.Tokens;
 using Egress.Policy.Verification;
 
 namespace Egress.Cli.Commands;
 
-/// <summary>The seed's flags on the root command: <c>--verify</c>, <c>--print [--json]</c>, <c>--summary-out PATH</c>.</summary>
-internal static class SeedFlags
+/// <summary>
+/// The root command's own flags (kept from the seed module): <c>--verify</c> checks the policy against its
+/// rules, <c>--print [--json]</c> prints the effective configuration, metrics and recent events, and
+/// <c>--summary-out PATH</c> writes <c>egress-summary.json</c>; with none of them the root prints its help.
+/// </summary>
+internal static class VerifyPrintSummaryFlags
 {
     public static void Attach(RootCommand root, CliContext context)
     {
@@ -88,7 +93,7 @@ internal static class SeedFlags
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                ctx.Error.WriteLine($"egress-policy: cannot write summary {path}: {ex.Message}");
+                ctx.Error.WriteLine(CliText.Clean($"egress-policy: {FileErrors.Describe("write", "summary", path, ex)}"));
                 exit = Math.Max(exit, ExitCodes.UsageOrDenied);
             }
         }

@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace Egress.Cli.Tests;
 
-public sealed class SeedFlagsTests : IDisposable
+public sealed class VerifyPrintSummaryFlagsTests : IDisposable
 {
     private readonly CliHarness _cli = new();
 

@@ -1,0 +1,52 @@
+using System.Net.Sockets;
+using Egress.Proxy.Forwarding;
+
+namespace Egress.Proxy.Transparent;
+
+/// <summary>
+/// One connection the transparent forwarder serves, as its idle sweep sees it: when a byte last moved, and the
+/// sockets to shut down when it has been idle too long or the forwarder stops. Thread-safe.
+/// </summary>
+internal sealed class OpenConnection
+{
+    private readonly Socket _client;
+    private readonly TimeProvider _time;
+    private long _lastActivity;
+    private int _cut;
+
+    public OpenConnection(Socket client, TimeProvider time)
+    {
+        _client = client;
+        _time = time;
+        _lastActivity = time.GetTimestamp();
+        Touch = MarkActive;
+    }
+
+    /// <summary>Pushes the idle deadline back (called whenever bytes move); cached so that callers allocate nothing.</summary>
+    public Action Touch { get; }
+
+    /// <summary>The destination's socket once connected.</summary>
+    public Socket? Upstream { get; set; }
+
+    /// <summary>How long no byte has moved, as of <paramref name="now"/> (a timestamp of the forwarder's clock).</summary>
+    public TimeSpan IdleFor(long now) => _time.GetElapsedTime(Volatile.Read(ref _lastActivity), now);
+
+    /// <summary>Shuts both sockets down (the serving task then ends and disposes them); true the first time.</summary>
+    public bool Cut()
+    {
+        if (Interlocked.Exchange(ref _cut, 1) != 0)
+        {
+            return false;
+        }
+
+        QuietSocket.Shutdown(_client);
+        if (Upstream is { } upstream)
+        {
+            QuietSocket.Shutdown(upstream);
+        }
+
+        return true;
+    }
+
+    private void MarkActive() => Volatile.Write(ref _lastActivity, _time.GetTimestamp());
+}
