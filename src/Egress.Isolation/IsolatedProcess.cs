@@ -91,7 +91,10 @@ public sealed class IsolatedProcess : IDisposable
             }
 
             psi.ArgumentList.Add(AgentArguments.Verb);
-            foreach (var a in new AgentArguments(childFd, info.ReadOnlyPaths, info.Command).Format())
+            // The CI runner's command files named by the environment the command inherits (this process's) are
+            // read-only to it too, whoever starts the isolation (RunnerCommandFiles).
+            var readOnly = info.ReadOnlyPaths.Concat(RunnerCommandFiles.ReadOnlyPaths(Environment.GetEnvironmentVariable, info.WorkingDirectory)).Distinct(StringComparer.Ordinal).ToList();
+            foreach (var a in new AgentArguments(childFd, readOnly, info.Command).Format())
             {
                 psi.ArgumentList.Add(a);
             }

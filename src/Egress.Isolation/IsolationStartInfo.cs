@@ -18,7 +18,10 @@ public sealed record IsolationStartInfo
     /// <summary>Environment variables to remove from the command's environment (secrets of run itself, the journal path).</summary>
     public IReadOnlyList<string> RemovedVariables { get; init; } = [];
 
-    /// <summary>Files the command must not modify (journal, summary): read-only inside its mount namespace. Each must exist.</summary>
+    /// <summary>
+    /// Files the command must not modify (journal, summary): read-only inside its mount namespace. Each must exist.
+    /// The runner's command files (<see cref="RunnerCommandFiles"/>) are added to these by <see cref="IsolatedProcess.StartAsync"/>.
+    /// </summary>
     public IReadOnlyList<string> ReadOnlyPaths { get; init; } = [];
 
     /// <summary>How long the agent may take to set up the namespace before run gives up.</summary>

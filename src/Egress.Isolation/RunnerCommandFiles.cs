@@ -26,7 +26,8 @@ public static class RunnerCommandFiles
     /// <summary>
     /// The full paths of the runner's files that <paramref name="environment"/> names and that exist (the runner
     /// creates them before the step starts; a path that does not exist is no file the runner reads), each once.
-    /// Pass them as <see cref="IsolationStartInfo.ReadOnlyPaths"/>.
+    /// <see cref="IsolatedProcess.StartAsync"/> adds them (from this process's environment, the one the command
+    /// inherits) to <see cref="IsolationStartInfo.ReadOnlyPaths"/> itself.
     /// </summary>
     /// <param name="environment">Reads an environment variable (<c>CliContext.Environment</c>).</param>
     /// <param name="workingDirectory">Resolves a relative path; the current directory when null.</param>

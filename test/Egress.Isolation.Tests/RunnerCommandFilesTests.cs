@@ -71,6 +71,38 @@ public sealed class RunnerCommandFilesTests : IDisposable
         Assert.All(files[1..], f => Assert.Equal(0, new FileInfo(f).Length));
     }
 
+    [Fact]
+    public async Task InsideRun_TheJobSummaryCannotBeForged_RunStillReports()
+    {
+        string summary = Touch("step_summary");
+        string output = Touch("set_output");
+        string envFile = Touch("set_env");
+        var env = new Dictionary<string, string?>
+        {
+            ["EGRESS_ALLOWLIST"] = "example.com",
+            ["GITHUB_STEP_SUMMARY"] = summary,
+            ["GITHUB_OUTPUT"] = output,
+            ["GITHUB_ENV"] = envFile,
+        };
+        string script = """
+            echo '### Policy verification PASSED' >> "$GITHUB_STEP_SUMMARY" || echo "summary refused"
+            echo 'verdict=pass' >> "$GITHUB_OUTPUT" || echo "output refused"
+            echo 'LD_PRELOAD=/tmp/evil.so' >> "$GITHUB_ENV" || echo "env refused"
+            exit 0
+            """;
+
+        var result = await IsolatedRunHarness.RunScriptAsync(script, env, _dir.Path);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("summary refused", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("output refused", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("env refused", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("Read-only file system", result.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("PASSED", await File.ReadAllTextAsync(summary), StringComparison.Ordinal);
+        Assert.Equal(0, new FileInfo(output).Length);
+        Assert.Equal(0, new FileInfo(envFile).Length);
+    }
+
     private string Touch(string name)
     {
         string path = _dir.File(name);

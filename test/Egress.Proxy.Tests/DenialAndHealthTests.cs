@@ -48,4 +48,25 @@ public sealed class DenialAndHealthTests : IDisposable
         Assert.StartsWith($"degraded: the journal {dirAsJournal} (EGRESS_EVENTS_FILE) could not be written in the last 10 s (1 event(s) missing from it so far); decisions continue", after.StdOut, StringComparison.Ordinal);
         Assert.Equal(1, policy.Events.JournalFailures);
     }
+
+    [Fact]
+    public async Task JournalIsAFifoWithoutReader_ProxyNeitherHangsNorWrites_AndSaysDegraded()
+    {
+        string fifo = _dir.File("journal.fifo");
+        var made = await ProcessRunner.RunAsync("mkfifo", [fifo]);
+        Assert.Equal(0, made.ExitCode);
+        using var policy = EgressPolicy.Create(new EgressOptions { Allowlist = ["example.com"], EventsFile = fifo, LogLevel = 0 }, TextWriter.Null);
+        await using var server = new EgressProxyServer(policy, new ProxyOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0) });
+        server.Start();
+        string url = $"http://127.0.0.1:{server.LocalEndPoint!.Port}";
+
+        // Opening a FIFO for writing with no reader would block forever; the journal refuses it at once.
+        var denied = await Curl.RunAsync("-m", "10", "-x", url, "https://denied.example/");
+        var health = await Curl.RunAsync("-s", "-m", "10", "-o", "/dev/stdout", "-w", "%{http_code}", url + "/healthz");
+
+        Assert.Equal(56, denied.ExitCode); // refused by the proxy (CONNECT 403), not a curl timeout (28)
+        Assert.EndsWith("503", health.StdOut, StringComparison.Ordinal);
+        Assert.Contains($"the journal {fifo} (EGRESS_EVENTS_FILE) could not be written", health.StdOut, StringComparison.Ordinal);
+        Assert.Equal(1, policy.Events.JournalFailures);
+    }
 }

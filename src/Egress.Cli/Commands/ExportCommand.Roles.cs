@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Egress.Export;
+using Egress.Policy.FileSystem;
 using Egress.Policy.Locking;
 using Egress.Policy.Roles;
 
@@ -23,7 +24,7 @@ internal static partial class ExportCommand
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // The ordinary path reports an unreadable lock file (or --role-label below, when there is none to read).
-            return request.RoleLabel is null ? null : Refuse(ctx, "--role-label: " + Egress.Policy.FileSystem.FileErrors.Describe("read", "lock file", lockFile!, ex), ExitCodes.Validation);
+            return request.RoleLabel is null ? null : Refuse(ctx, $"--role-label: {FileErrors.Describe("read", "lock file", lockFile!, ex)}", ExitCodes.Validation);
         }
 
         var text = Encoding.UTF8.GetString(bytes.AsSpan().StartsWith(Encoding.UTF8.Preamble) ? bytes.AsSpan(Encoding.UTF8.Preamble.Length) : bytes);

@@ -8,10 +8,10 @@ namespace Egress.Proxy.Http;
 /// <summary>
 /// The 403 a policy denial gets: the reason in <see cref="ProxyResponses.ReasonHeader"/> and a JSON body
 /// written from the decision's fields — host, port, <c>outcome</c> (as the journal spells it), the resolved
-/// <c>address</c> and its <c>range</c> when one was judged, the <c>client</c> identity when known, and the
+/// <c>address</c> and its <c>range</c> when one was judged, the <c>client</c> identity when known, the
+/// <c>role</c> on a gateway with roles, and the
 /// token that would allow it — so that a client reads fields and never parses the reason text (kept in
-/// <c>reason</c> for people). Each body field is one line below; a new one (e.g. the role from the
-/// <see cref="DecisionContext"/>) is one more.
+/// <c>reason</c> for people). Each body field is one line below.
 /// </summary>
 internal static class DenialResponse
 {
@@ -34,7 +34,7 @@ internal static class DenialResponse
             WriteIfSet(w, "address", d.Address is { } address ? HostCanonicalizer.FormatAddress(address) : null);
             WriteIfSet(w, "range", d.AddressRange);
             WriteIfSet(w, "client", client);
-            WriteIfSet(w, "role", role); // a gateway role: the suggested token belongs in its section
+            WriteIfSet(w, "role", role); // a gateway with roles: whose allowlist the token belongs in
             w.WriteString("reason", d.Reason);
             w.WriteString("suggested_token", suggestedToken);
         });

@@ -28,7 +28,8 @@ internal sealed class TokenRule : IVerificationRule
             }
         }
 
-        if (context.Lock is { Path: { } path, Content: { } content })
+        // A policy file with [role] sections has its own line rules (LockFileRule, via RoleVerification).
+        if (context.Lock is { Path: { } path, Content: { } content } && context.RoleLock is null)
         {
             foreach (var problem in content.Problems)
             {
