@@ -92,8 +92,14 @@ public sealed class EventLogWriter : EgressEventSink
             sb.Append(':').Append(evt.Port);
         }
 
-        sb.Append(" source=").Append(evt.Source)
-          .Append(" token=").Append(evt.Token ?? "-")
+        sb.Append(" source=").Append(evt.Source);
+        if (evt.Role is { } role)
+        {
+            // A gateway role (a DNS label) and its client (an address, or user@address with a printable user name).
+            sb.Append(" role=").Append(role).Append(" client=").Append(evt.Client ?? "-");
+        }
+
+        sb.Append(" token=").Append(evt.Token ?? "-")
           .Append(" reason=\"").Append(evt.Reason).Append('"');
         return sb.ToString();
     }

@@ -20,6 +20,7 @@ public static class PolicyVerifier
         new NonEmptyAllowlistRule(),
         new TokenRule(),
         new LockFileRule(),
+        new RoleEventsRule(),
         new BlockedEventsRule(),
         new JournalRule(),
     ];

@@ -25,7 +25,8 @@ internal sealed class UpstreamConnector(Func<EgressPolicy> currentPolicy, ProxyO
     /// <summary>Event source of proxy decisions.</summary>
     public const string Source = EgressSources.Proxy;
 
-    // The source recorded by default (run's relay passes its own), with no client identity; a role's connector names client and role.
+    // The source recorded by default (run's relay passes its own), with no client identity.
+    // A role's connector (Roles/) names client and role instead.
     private readonly DecisionContext ProxyContext = context ?? new(source);
 
     /// <summary>The policy deciding (the CONNECT server-name check decides through it too).</summary>

@@ -54,7 +54,7 @@ public sealed class RoleVerificationTests : IDisposable
     public void TheAllowlist_IsComparedWithTheDefaultSection()
     {
         var r = Verify(RoleLock, allowlist: "github.com,pypi.org");
-        Assert.Contains(r.Errors, e => e.Category == VerificationCategory.Drift && e.Message.Contains("not in its default section: pypi.org", StringComparison.Ordinal));
+        Assert.Contains(r.Errors, e => e.Category == VerificationCategory.Drift && e.Message.Contains("not in lock file: pypi.org", StringComparison.Ordinal));
     }
 
     private VerificationResult Verify(string lockText, params EgressEvent[] events) => Verify(lockText, "github.com", events);

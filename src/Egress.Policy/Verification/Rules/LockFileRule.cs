@@ -28,14 +28,7 @@ internal sealed class LockFileRule : IVerificationRule
             return;
         }
 
-        // A gateway policy file with [role] sections: every line, the default section and each role's events.
-        if (context.RoleLock is { } roles)
-        {
-            Roles.RoleVerification.Verify(lockFile.Path, roles, options.Allowlist, context.Events, context.Fail,
-                message => context.FailIf(failOnDrift, 4, VerificationCategory.Drift, message));
-            return;
-        }
-
+        // For a gateway policy file with [role] sections, content holds its default section (RoleEventsRule checks the roles).
         var (added, removed) = LockFile.Diff(options.Allowlist, content.Tokens);
         if (added.IsEmpty && removed.IsEmpty)
         {

@@ -28,8 +28,8 @@ internal sealed class TokenRule : IVerificationRule
             }
         }
 
-        // A policy file with [role] sections has its own line rules (LockFileRule, via RoleVerification).
-        if (context.Lock is { Path: { } path, Content: { } content } && context.RoleLock is null)
+        // Every invalid line of the lock file (for a policy file with [role] sections too: LockFileRead reads them all).
+        if (context.Lock is { Path: { } path, Content: { } content })
         {
             foreach (var problem in content.Problems)
             {

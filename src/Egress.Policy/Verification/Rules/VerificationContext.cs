@@ -12,8 +12,6 @@ namespace Egress.Policy.Verification.Rules;
 internal sealed class VerificationContext
 {
     private LockFileRead? _lock;
-    private Roles.RoleFileContent? _roles;
-    private bool _rolesRead;
 
     public VerificationContext(EgressPolicy policy, EventStatistics events, string? workingDirectory)
     {
@@ -40,33 +38,6 @@ internal sealed class VerificationContext
     /// <summary>The lock file, discovered and read on first use.</summary>
     public LockFileRead Lock => _lock ??= LockFileRead.From(Options, WorkingDirectory);
 
-    /// <summary>
-    /// The lock file as a gateway policy file with <c>[role]</c> sections (Roles/RoleVerification); null for a
-    /// plain lock file or when it could not be read (<see cref="Lock"/> says why).
-    /// </summary>
-    public Roles.RoleFileContent? RoleLock
-    {
-        get
-        {
-            if (!_rolesRead)
-            {
-                _rolesRead = true;
-                if (Lock is { Path: { } path, Content: not null })
-                {
-                    try
-                    {
-                        _roles = Roles.RoleVerification.TryRead(path);
-                    }
-                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                    {
-                        _roles = null; // read a moment ago; LockFileRule reports a plain read of it
-                    }
-                }
-            }
-
-            return _roles;
-        }
-    }
 
     /// <summary>A rule failure: an error in CI, a warning elsewhere.</summary>
     public void Fail(int rule, VerificationCategory category, string message)
