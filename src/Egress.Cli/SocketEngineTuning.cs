@@ -32,7 +32,7 @@ internal static class SocketEngineTuning
 
         bool wanted = args is ["proxy" or "run", ..]
             && !args.Any(a => a == "--tls-cert" || a.StartsWith("--tls-cert=", StringComparison.Ordinal))
-            && !IsOff(environment(EgressEnvironment.ProxyInlineCompletions));
+            && EgressOptionsReader.ParseBool(environment(EgressEnvironment.ProxyInlineCompletions)) != false;
         if (wanted)
         {
             set(RuntimeVariable, "1");
@@ -41,7 +41,4 @@ internal static class SocketEngineTuning
 
         return wanted;
     }
-
-    private static bool IsOff(string? value) =>
-        value?.Trim().ToLowerInvariant() is "0" or "false" or "no" or "off";
 }

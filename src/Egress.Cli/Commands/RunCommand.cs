@@ -91,14 +91,13 @@ internal static class RunCommand
             return ExitCodes.UsageOrDenied;
         }
 
-        if (probe)
-        {
-            using var probeSignals = new RunSignals();
-            return await RunProbe.RunAsync(ctx, isolation.Value, options, json, probeSignals).ConfigureAwait(false);
-        }
-
         // Before anything starts: a signal during start-up is held for the command, not lost (RunSignals).
         using var signals = new RunSignals();
+        if (probe)
+        {
+            return await RunProbe.RunAsync(ctx, isolation.Value, options, json, signals).ConfigureAwait(false);
+        }
+
         using var policy = ctx.CreatePolicy();
         var run = new EventStatistics(0);
         var gate = new Lock();
