@@ -101,15 +101,6 @@ public class EgressMetricsTests
     }
 
     [Fact]
-    public void WithoutListener_InstrumentsAreDisabled_AndNoTimestampIsTaken()
-    {
-        var metrics = new EgressMetrics();
-        Assert.Equal(0, metrics.StartTimestamp());
-        using var collector = TestPolicies.CollectorFor(metrics.Meter);
-        Assert.NotEqual(0, metrics.StartTimestamp());
-    }
-
-    [Fact]
     public void RecorderWithoutMetrics_StillCountsEvents()
     {
         var (policy, metrics) = TestPolicies.Create("example.com");
