@@ -11,4 +11,10 @@ internal enum ConnectionState
 
     /// <summary>Forwarding a request/response or relaying a tunnel: the idle timeout applies.</summary>
     Busy,
+
+    /// <summary>
+    /// Resolving and connecting the destination: neither timeout applies (the connector's own
+    /// <see cref="ProxyOptions.ConnectTimeout"/> does) — a client waiting for a slow upstream is not idle.
+    /// </summary>
+    Connecting,
 }

@@ -46,7 +46,7 @@ internal sealed partial class ProxyConnection
             else
             {
                 CloseUpstream();
-                var result = await connector.ConnectAsync(destination, "http", ct).ConfigureAwait(false);
+                var result = await ConnectUpstreamAsync(connector, destination, "http", ct).ConfigureAwait(false);
                 if (result.Socket is null)
                 {
                     await RejectAsync(result.Response!).ConfigureAwait(false);

@@ -6,7 +6,13 @@ internal sealed partial class ProxyConnection
     /// <summary>Applies the header and idle timeouts; called periodically by the server.</summary>
     public void CheckTimeouts(long now)
     {
-        if (_state == ConnectionState.ReadingHead)
+        var state = _state;
+        if (state == ConnectionState.Connecting)
+        {
+            return;
+        }
+
+        if (state == ConnectionState.ReadingHead)
         {
             if (_time.GetElapsedTime(Volatile.Read(ref _stateSince), now) > _options.HeaderTimeout)
             {

@@ -156,6 +156,23 @@ internal sealed partial class ProxyConnection : IDisposable
         }
     }
 
+    /// <summary>
+    /// Decides and connects <paramref name="destination"/> with the idle clock stopped (the connect timeout
+    /// applies instead), then restarts the clock: the wait for a slow upstream is not client idleness.
+    /// </summary>
+    internal async Task<UpstreamResult> ConnectUpstreamAsync(UpstreamConnector connector, Destination destination, string kind, CancellationToken ct)
+    {
+        SetState(ConnectionState.Connecting);
+        try
+        {
+            return await connector.ConnectAsync(destination, kind, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            SetState(ConnectionState.Busy);
+        }
+    }
+
     private void MarkActive() => Volatile.Write(ref _lastActivity, _time.GetTimestamp());
 
     private void SetState(ConnectionState state)

@@ -7,6 +7,7 @@ using Egress.Policy.Configuration;
 using Egress.Policy.Events;
 using Egress.Proxy;
 using Egress.Proxy.Transparent;
+using Egress.TestUtils;
 
 namespace Egress.Isolation.Tests;
 
@@ -137,6 +138,26 @@ public sealed class TransparentKeepAliveTests : IDisposable
         Assert.Equal(["ALLOW 127.0.0.1"], Events());
     }
 
+    [Fact]
+    public async Task SlowDestinationConnect_IsNotIdleTime()
+    {
+        // Connecting the destination takes about a second — longer than the idle timeout, which must not run meanwhile.
+        using var slow = await SlowConnectListener.StartAsync();
+        await using var session = await StartAsync("127.0.0.1", TimeSpan.FromMilliseconds(300), slow.EndPoint);
+
+        await session.SendAsync("HELLO\n"); // not HTTP: an opaque tunnel, decided by address
+        bool dropped = await slow.WaitForDroppedSynAsync();
+        await Task.Delay(700); // the idle timeout twice over
+        await slow.MakeRoomAsync();
+        using var upstream = await slow.AcceptAsync(TimeSpan.FromSeconds(10));
+        var received = new byte[6];
+        int n = await upstream.ReceiveAsync(received, SocketFlags.None).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(dropped, "the kernel never dropped the forwarder's SYN: the connect was not slow and the test proved nothing");
+        Assert.Equal("HELLO\n", Encoding.ASCII.GetString(received, 0, n));
+        Assert.Equal(0, session.Forwarder.IdleClosed);
+    }
+
     private string[] Events()
     {
         lock (_events)
@@ -145,7 +166,7 @@ public sealed class TransparentKeepAliveTests : IDisposable
         }
     }
 
-    private async Task<Session> StartAsync(string allowlist, TimeSpan? idle = null)
+    private async Task<Session> StartAsync(string allowlist, TimeSpan? idle = null, IPEndPoint? destination = null)
     {
         var policy = EgressPolicy.Create(new EgressOptions { Allowlist = [.. allowlist.Split(',')], Enforce = true, LogLevel = 0 }, TextWriter.Null);
         policy.Events.Recorded += e =>
@@ -162,7 +183,7 @@ public sealed class TransparentKeepAliveTests : IDisposable
         var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await client.ConnectAsync(listener.LocalEndPoint!);
         var accepted = await listener.AcceptAsync();
-        var serving = forwarder.HandleAsync(accepted, _target.EndPoint); // as if redirected from a connection to the target
+        var serving = forwarder.HandleAsync(accepted, destination ?? _target.EndPoint); // as if redirected from a connection to the target
         return new Session(policy, forwarder, client, serving);
     }
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Egress.Proxy.Tests.Support;
+using Egress.TestUtils;
 
 namespace Egress.Proxy.Tests;
 
@@ -57,6 +58,26 @@ public sealed class ProxyLimitsTests
         await stream.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT 127.0.0.1:{origin.Port} HTTP/1.1\r\n\r\n"));
         var all = await TestProxy.ReadToEndAsync(stream);
 
+        Assert.Equal("HTTP/1.1 200 Connection Established\r\n\r\n", all);
+    }
+
+    [Fact]
+    public async Task SlowUpstreamConnect_DoesNotCountAsIdle()
+    {
+        // The proxy's connect takes about a second — longer than the idle timeout, which must not run meanwhile.
+        using var slow = await SlowConnectListener.StartAsync();
+        await using var proxy = TestProxy.Start("127.0.0.1", new ProxyOptions { IdleTimeout = TimeSpan.FromMilliseconds(300) });
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, proxy.Port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT 127.0.0.1:{slow.Port} HTTP/1.1\r\n\r\n"));
+
+        bool dropped = await slow.WaitForDroppedSynAsync();
+        await Task.Delay(700); // the idle timeout twice over
+        await slow.MakeRoomAsync();
+        var all = await TestProxy.ReadToEndAsync(stream);
+
+        Assert.True(dropped, "the kernel never dropped the proxy's SYN: the connect was not slow and the test proved nothing");
         Assert.Equal("HTTP/1.1 200 Connection Established\r\n\r\n", all);
     }
 

@@ -31,7 +31,7 @@ internal static class ConnectTunnel
             return;
         }
 
-        var result = await connector.ConnectAsync(destination, "connect", ct).ConfigureAwait(false);
+        var result = await connection.ConnectUpstreamAsync(connector, destination, "connect", ct).ConfigureAwait(false);
         if (result.Socket is not { } upstream)
         {
             await connection.RejectAsync(result.Response!).ConfigureAwait(false);

@@ -13,6 +13,7 @@ internal sealed class OpenConnection
     private readonly TimeProvider _time;
     private long _lastActivity;
     private int _cut;
+    private volatile bool _connecting;
 
     public OpenConnection(Socket client, TimeProvider time)
     {
@@ -28,8 +29,22 @@ internal sealed class OpenConnection
     /// <summary>The destination's socket once connected.</summary>
     public Socket? Upstream { get; set; }
 
-    /// <summary>How long no byte has moved, as of <paramref name="now"/> (a timestamp of the forwarder's clock).</summary>
-    public TimeSpan IdleFor(long now) => _time.GetElapsedTime(Volatile.Read(ref _lastActivity), now);
+    /// <summary>
+    /// While true the destination is being connected and the connection is not idle (the connect timeout
+    /// applies instead); setting it restarts the idle clock.
+    /// </summary>
+    public bool Connecting
+    {
+        get => _connecting;
+        set
+        {
+            MarkActive();
+            _connecting = value;
+        }
+    }
+
+    /// <summary>How long no byte has moved, as of <paramref name="now"/> (a timestamp of the forwarder's clock); zero while connecting.</summary>
+    public TimeSpan IdleFor(long now) => _connecting ? TimeSpan.Zero : _time.GetElapsedTime(Volatile.Read(ref _lastActivity), now);
 
     /// <summary>Shuts both sockets down (the serving task then ends and disposes them); true the first time.</summary>
     public bool Cut()

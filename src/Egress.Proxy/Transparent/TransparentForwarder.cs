@@ -114,7 +114,17 @@ public sealed class TransparentForwarder : IAsyncDisposable
                 return;
             }
 
-            var result = await _connector.ConnectAsync(destination, Source, _stop.Token).ConfigureAwait(false);
+            UpstreamResult result;
+            open.Connecting = true;
+            try
+            {
+                result = await _connector.ConnectAsync(destination, Source, _stop.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                open.Connecting = false;
+            }
+
             if (result.Socket is null)
             {
                 await RespondAsync(client, sniffed, result.Response).ConfigureAwait(false);
