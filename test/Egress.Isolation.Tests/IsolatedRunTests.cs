@@ -269,6 +269,21 @@ public sealed class IsolatedRunTests : IDisposable
         Assert.Contains("EGRESS_ISOLATION must be 'netns' or 'none'", variable.StdErr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(null, "unset")]
+    [InlineData("0", "0")]
+    public async Task TheAgentsOwnGlobalizationSetting_DoesNotReachTheCommand(string? value, string expected)
+    {
+        NamespaceSupport.Require();
+        var env = Env();
+        env["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = value; // null: not in the environment at all
+
+        var result = await ProcessRunner.RunCliAsync(["run", "--", "sh", "-c", "echo \"invariant=${DOTNET_SYSTEM_GLOBALIZATION_INVARIANT-unset}\""], env, _dir.Path);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("invariant=" + expected + "\n", result.StdOut, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task CommandNotFound_Exits127_WithAReport()
     {

@@ -53,7 +53,7 @@ public static class IsolationAgent
         try
         {
             int relayPort = SetUp(control, parsed);
-            child = StartCommand(parsed.Command, relayPort);
+            child = StartCommand(parsed.Command, parsed.ChildEnvironment, relayPort);
         }
         catch (Exception ex) when (ex is IsolationException or IOException or SocketException or UnauthorizedAccessException)
         {
@@ -114,7 +114,7 @@ public static class IsolationAgent
         }
     }
 
-    private static Process? StartCommand(IReadOnlyList<string> command, int relayPort)
+    private static Process? StartCommand(IReadOnlyList<string> command, IReadOnlyList<KeyValuePair<string, string?>> environment, int relayPort)
     {
         // setpriv drops every capability (bounding, inheritable, ambient) and sets no_new_privs, so the
         // command cannot change the network, unmount the read-only audit files or regain privileges.
@@ -137,6 +137,18 @@ public static class IsolationAgent
 
         psi.Environment.Remove("NO_PROXY");
         psi.Environment.Remove("no_proxy");
+        foreach (var (name, value) in environment)
+        {
+            if (value is null)
+            {
+                psi.Environment.Remove(name);
+            }
+            else
+            {
+                psi.Environment[name] = value;
+            }
+        }
+
         if (!IsOnPath(command[0]))
         {
             Console.Error.WriteLine($"egress-policy run: cannot start '{command[0]}': No such file or directory");
