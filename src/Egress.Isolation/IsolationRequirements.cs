@@ -10,7 +10,6 @@ public static class IsolationRequirements
     public static IReadOnlyList<(string Program, string Package)> Programs { get; } =
     [
         ("unshare", "util-linux"),
-        ("setpriv", "util-linux"),
         ("ip", "iproute2"),
         ("nft", "nftables"),
     ];
