@@ -5,6 +5,7 @@ internal static class Program
 {
     public static Task<int> Main(string[] args)
     {
+        GcTuning.Apply(args); // proxy: re-executes itself once with a small gen0 budget (returns when it does not)
         SocketEngineTuning.Apply(args, Environment.GetEnvironmentVariable, Environment.SetEnvironmentVariable);
         return Isolation.Agent.IsolationAgent.IsAgentInvocation(args)
             ? Task.FromResult(Isolation.Agent.IsolationAgent.Run(args)) // run's in-namespace agent (docs/isolation.md); no CLI parsing
