@@ -15,6 +15,8 @@ namespace Egress.Isolation;
 /// </summary>
 public sealed class IsolatedProcess : IDisposable
 {
+    private const string InvariantGlobalization = "DOTNET_SYSTEM_GLOBALIZATION_INVARIANT";
+
     private readonly Process _unshare;
     private readonly ControlChannel _control;
     private readonly TaskCompletionSource<IReadOnlyDictionary<string, Socket>> _listeners = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -94,14 +96,18 @@ public sealed class IsolatedProcess : IDisposable
             // The CI runner's command files named by the environment the command inherits (this process's) are
             // read-only to it too, whoever starts the isolation (RunnerCommandFiles).
             var readOnly = info.ReadOnlyPaths.Concat(RunnerCommandFiles.ReadOnlyPaths(Environment.GetEnvironmentVariable, info.WorkingDirectory)).Distinct(StringComparer.Ordinal).ToList();
-            foreach (var a in new AgentArguments(childFd, readOnly, info.Command).Format())
-            {
-                psi.ArgumentList.Add(a);
-            }
-
             foreach (var name in info.RemovedVariables)
             {
                 psi.Environment.Remove(name);
+            }
+
+            // The agent needs no ICU (it decides no host names), and loading it is a third of a .NET start-up
+            // (≈ 3.4 ms of the AOT binary's); the command gets the variable back as it was.
+            psi.Environment.TryGetValue(InvariantGlobalization, out string? invariant);
+            psi.Environment[InvariantGlobalization] = "1";
+            foreach (var a in new AgentArguments(childFd, readOnly, info.Command, [new(InvariantGlobalization, invariant)]).Format())
+            {
+                psi.ArgumentList.Add(a);
             }
 
             unshare = Process.Start(psi) ?? throw new IsolationException("cannot start unshare");

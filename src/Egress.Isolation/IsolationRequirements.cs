@@ -13,7 +13,6 @@ public static class IsolationRequirements
     public static IReadOnlyList<(string Program, string Package)> Programs { get; } =
     [
         ("unshare", "util-linux"),
-        ("setpriv", "util-linux"),
     ];
 
     /// <summary>The remedies printed with every isolation failure.</summary>

@@ -34,6 +34,22 @@ public sealed class CliProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Process_GlobalizationInvariantMode_InternationalNamesRefusedNotMisMapped()
+    {
+        // Without ICU, IdnMapping does not case-fold: BÜCHER.example would become another host than bücher.example.
+        var env = new Dictionary<string, string?> { ["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1", ["EGRESS_ALLOWLIST"] = "bücher.example,example.com" };
+
+        var host = await ProcessRunner.RunCliAsync(["check", "https://BÜCHER.example/"], env, _dir.Path);
+        var ascii = await ProcessRunner.RunCliAsync(["check", "https://example.com/"], env, _dir.Path);
+
+        Assert.Equal(1, host.ExitCode);
+        Assert.Contains("invalid destination: internationalised domain names need ICU", host.StdOut, StringComparison.Ordinal);
+        Assert.Contains("EGRESS_ALLOWLIST: token 'bücher.example'", host.StdErr, StringComparison.Ordinal);
+        Assert.Contains("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", host.StdErr, StringComparison.Ordinal);
+        Assert.Equal(0, ascii.ExitCode);
+    }
+
+    [Fact]
     public async Task Process_GitHubActions_AnnotationsOnStdout()
     {
         var summary = _dir.File("step.md");

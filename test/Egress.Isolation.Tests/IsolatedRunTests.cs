@@ -269,6 +269,53 @@ public sealed class IsolatedRunTests : IDisposable
         Assert.Contains("EGRESS_ISOLATION must be 'netns' or 'none'", variable.StdErr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(null, "unset")]
+    [InlineData("0", "0")]
+    public async Task TheAgentsOwnGlobalizationSetting_DoesNotReachTheCommand(string? value, string expected)
+    {
+        NamespaceSupport.Require();
+        var env = Env();
+        env["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = value; // null: not in the environment at all
+
+        var result = await ProcessRunner.RunCliAsync(["run", "--", "sh", "-c", "echo \"invariant=${DOTNET_SYSTEM_GLOBALIZATION_INVARIANT-unset}\""], env, _dir.Path);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("invariant=" + expected + "\n", result.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheCommandHasNoCapabilitiesAndNoNewPrivs()
+    {
+        NamespaceSupport.Require();
+        var result = await ProcessRunner.RunCliAsync(["run", "--", "grep", "-E", "^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs):", "/proc/self/status"], Env(), _dir.Path);
+
+        Assert.True(result.ExitCode == 0, result.StdErr);
+        var fields = result.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(':', 2)).ToDictionary(p => p[0], p => p[1].Trim());
+        Assert.Equal(
+            ["CapAmb=0000000000000000", "CapBnd=0000000000000000", "CapEff=0000000000000000", "CapInh=0000000000000000", "CapPrm=0000000000000000", "NoNewPrivs=1"],
+            fields.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => f.Key + "=" + f.Value));
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task TheCommandIsFoundOnPathAsExecvpFindsIt_NotInTheWorkingDirectory()
+    {
+        NamespaceSupport.Require();
+        var impostor = _dir.File("true");
+        File.WriteAllText(impostor, "#!/bin/sh\necho IMPOSTOR\nexit 3\n");
+        File.SetUnixFileMode(impostor, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var notExecutable = _dir.File("plain.sh");
+        File.WriteAllText(notExecutable, "echo hi\n");
+
+        var found = await ProcessRunner.RunCliAsync(["run", "--", "true"], Env(), _dir.Path);
+        var denied = await ProcessRunner.RunCliAsync(["run", "--", notExecutable], Env(), _dir.Path);
+
+        Assert.Equal((0, string.Empty), (found.ExitCode, found.StdOut));
+        Assert.Equal(126, denied.ExitCode);
+        Assert.Contains($"cannot start '{notExecutable}': Permission denied", denied.StdErr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task CommandNotFound_Exits127_WithAReport()
     {

@@ -12,7 +12,7 @@ namespace Egress.Isolation.Agent;
 /// The agent: our own binary re-executed by <c>unshare</c> as PID 1 of the new PID namespace, root of the new
 /// network and mount namespaces. It sets up the network (<see cref="NamespaceNetwork"/>), opens the listeners
 /// and hands them to <c>run</c> over the control channel, makes the audit files read-only, then starts the
-/// command with no capabilities (<c>setpriv</c>), forwards the signals <c>run</c> sends, and exits with the
+/// command with no capabilities (<see cref="Capabilities"/>), forwards the signals <c>run</c> sends, and exits with the
 /// command's status. When it exits the kernel kills everything left in the PID namespace before
 /// <c>unshare</c> (and so <c>run</c>) sees the exit.
 /// </summary>
@@ -23,6 +23,11 @@ public static class IsolationAgent
 
     /// <summary>Exit code when the command cannot be started.</summary>
     public const int CommandNotFound = 127;
+
+    /// <summary>Exit code when the command exists but cannot be executed (as shells use).</summary>
+    public const int CommandNotExecutable = 126;
+
+    private const string NotFound = "No such file or directory";
 
     private static readonly string[] ProxyVariables = ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"];
 
@@ -50,10 +55,11 @@ public static class IsolationAgent
         ControlChannel.SetCloseOnExec(parsed.ControlFd);
         using var control = new ControlChannel(parsed.ControlFd);
         Process? child;
+        int startFailure;
         try
         {
             int relayPort = SetUp(control, parsed);
-            child = StartCommand(parsed.Command, relayPort);
+            child = StartCommand(parsed.Command, parsed.ChildEnvironment, relayPort, out startFailure);
         }
         catch (Exception ex) when (ex is IsolationException or IOException or SocketException or UnauthorizedAccessException)
         {
@@ -63,8 +69,8 @@ public static class IsolationAgent
 
         if (child is null)
         {
-            TrySend(control, "exit " + CommandNotFound.ToString(CultureInfo.InvariantCulture));
-            return CommandNotFound;
+            TrySend(control, "exit " + startFailure.ToString(CultureInfo.InvariantCulture));
+            return startFailure;
         }
 
         using (child)
@@ -114,17 +120,19 @@ public static class IsolationAgent
         }
     }
 
-    private static Process? StartCommand(IReadOnlyList<string> command, int relayPort)
+    private static Process? StartCommand(IReadOnlyList<string> command, IReadOnlyList<KeyValuePair<string, string?>> environment, int relayPort, out int failure)
     {
-        // setpriv drops every capability (bounding, inheritable, ambient) and sets no_new_privs, so the
-        // command cannot change the network, unmount the read-only audit files or regain privileges.
-        var psi = new ProcessStartInfo(IsolationRequirements.FindOnPath("setpriv") ?? "setpriv") { UseShellExecute = false };
-        foreach (var a in (string[])["--bounding-set=-all", "--inh-caps=-all", "--ambient-caps=-all", "--no-new-privs", "--"])
+        failure = 0;
+        string? path = ResolveCommand(command[0], out string problem);
+        if (path is null)
         {
-            psi.ArgumentList.Add(a);
+            Console.Error.WriteLine($"egress-policy run: cannot start '{command[0]}': {problem}");
+            failure = problem == NotFound ? CommandNotFound : CommandNotExecutable;
+            return null;
         }
 
-        foreach (var a in command)
+        var psi = new ProcessStartInfo(path) { UseShellExecute = false };
+        foreach (var a in command.Skip(1))
         {
             psi.ArgumentList.Add(a);
         }
@@ -137,33 +145,73 @@ public static class IsolationAgent
 
         psi.Environment.Remove("NO_PROXY");
         psi.Environment.Remove("no_proxy");
-        if (!IsOnPath(command[0]))
+        foreach (var (name, value) in environment)
         {
-            Console.Error.WriteLine($"egress-policy run: cannot start '{command[0]}': No such file or directory");
-            return null;
+            if (value is null)
+            {
+                psi.Environment.Remove(name);
+            }
+            else
+            {
+                psi.Environment[name] = value;
+            }
         }
 
+        // No capabilities (bounding, inheritable, ambient) and no_new_privs for what this thread starts, so the
+        // command cannot change the network, unmount the read-only audit files or regain privileges.
+        Capabilities.DropForChildren();
         try
         {
             return Process.Start(psi);
         }
         catch (Win32Exception ex)
         {
-            throw new IsolationException($"cannot start setpriv (util-linux) inside the namespace: {ex.Message}", ex);
+            Console.Error.WriteLine($"egress-policy run: cannot start '{command[0]}': {ex.Message}");
+            failure = CommandNotExecutable;
+            return null;
         }
     }
 
-    /// <summary>Whether <paramref name="program"/> names an existing file, directly or on PATH (setpriv would exit 127 otherwise, indistinguishable from the command's own 127).</summary>
-    private static bool IsOnPath(string program)
+    /// <summary>
+    /// The file <paramref name="program"/> names, found as <c>execvp</c> finds it (a name with a slash as is,
+    /// otherwise the first executable file of that name in a PATH directory) — not as .NET's Process.Start
+    /// would, which also looks in the current and the application's directory first.
+    /// </summary>
+    private static string? ResolveCommand(string program, out string problem)
     {
-        if (program.Contains('/', StringComparison.Ordinal))
+        problem = NotFound;
+        if (program.Length == 0)
         {
-            return File.Exists(program);
+            return null;
         }
 
-        return (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-            .Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Any(dir => File.Exists(Path.Combine(dir, program)));
+        IEnumerable<string> candidates = program.Contains('/', StringComparison.Ordinal)
+            ? [program]
+            : (Environment.GetEnvironmentVariable("PATH") is { Length: > 0 } path ? path : "/usr/local/bin:/usr/bin:/bin")
+                .Split(':').Select(dir => Path.Combine(dir.Length == 0 ? "." : dir, program));
+        foreach (var candidate in candidates)
+        {
+            if (Directory.Exists(candidate))
+            {
+                problem = "Permission denied"; // execvp: EACCES for a directory, and it goes on searching
+                continue;
+            }
+
+            if (!File.Exists(candidate))
+            {
+                continue;
+            }
+
+            if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(candidate) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) == 0)
+            {
+                problem = "Permission denied";
+                continue;
+            }
+
+            return candidate;
+        }
+
+        return null;
     }
 
     private static void ForwardSignals(ControlChannel control, Process child)

@@ -13,6 +13,19 @@ internal static class Uts46
 {
     private static readonly IdnMapping Idn = new() { AllowUnassigned = false, UseStd3AsciiRules = false };
 
+    /// <summary>
+    /// Whether <see cref="IdnMapping"/> really maps (ICU is loaded). In globalization-invariant mode
+    /// (<c>DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1</c>, <c>InvariantGlobalization</c>, common in slim container
+    /// images) it Punycode-encodes without case folding or compatibility mapping, so <c>BÜCHER.example</c> would
+    /// become a different host than <c>bücher.example</c>: every name that needs IDNA is refused instead.
+    /// </summary>
+    private static readonly bool MappingAvailable = ProbeMapping();
+
+    /// <summary>The error for a name that needs IDNA when <see cref="MappingAvailable"/> is false.</summary>
+    internal const string NoMappingError =
+        "internationalised domain names need ICU, but this process runs in .NET globalization-invariant mode " +
+        "(DOTNET_SYSTEM_GLOBALIZATION_INVARIANT or InvariantGlobalization); unset it to decide this host";
+
     // Full stops UTS-46 maps to '.': ideographic, fullwidth and halfwidth ideographic.
     private static readonly char[] IdeographicDots = ['.', '\u3002', '\uFF0E', '\uFF61'];
 
@@ -33,6 +46,12 @@ internal static class Uts46
         }
 
         ascii = string.Empty;
+        if (!MappingAvailable)
+        {
+            error = NoMappingError;
+            return false;
+        }
+
         try
         {
             // UTS-46 non-transitional processing, label by label. The ideographic and fullwidth full stops are
@@ -152,6 +171,19 @@ internal static class Uts46
         }
 
         return false;
+    }
+
+    private static bool ProbeMapping()
+    {
+        try
+        {
+            // Case folding is the mapping invariant mode lacks: "Ä" must map to "ä" (xn--4ca).
+            return Idn.GetAscii("\u00C4") == "xn--4ca";
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     private static bool ContainsPunycodeLabel(string domain)

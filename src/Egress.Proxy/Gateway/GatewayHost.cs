@@ -34,7 +34,8 @@ public sealed class GatewayHost : IDisposable
         _basis = initial;
         _verifiesClientCertificates = verifiesClientCertificates;
         var roles = content is { HasRoles: true } ? Compile(content).Roles : null;
-        Policies = new PolicyHolder(roles?.Default ?? initial, sha256 ?? Sha256Of(initial), roles);
+        // Without a policy file the allowlist's hash is computed when first asked for (see PolicySnapshot).
+        Policies = sha256 is not null ? new PolicyHolder(roles?.Default ?? initial, sha256, roles) : new PolicyHolder(roles?.Default ?? initial, () => Sha256Of(initial), roles);
         GatewayMetrics.Track(() => Policies.Current.Sha256);
         if (policyFile is not null)
         {

@@ -18,6 +18,14 @@ public sealed class PolicyHolder
         _current = new PolicySnapshot(initial, sha256, 0) { Roles = roles };
     }
 
+    /// <summary>Holds <paramref name="initial"/> as generation 0, its SHA-256 computed when first asked for.</summary>
+    public PolicyHolder(EgressPolicy initial, Func<string> sha256, Roles.RoleTable? roles = null)
+    {
+        ArgumentNullException.ThrowIfNull(initial);
+        ArgumentNullException.ThrowIfNull(sha256);
+        _current = new PolicySnapshot(initial, sha256, 0) { Roles = roles };
+    }
+
     /// <summary>The snapshot enforced now.</summary>
     public PolicySnapshot Current => Volatile.Read(ref _current);
 
