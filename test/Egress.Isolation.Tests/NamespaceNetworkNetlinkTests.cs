@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Egress.Isolation.Agent;
@@ -13,7 +14,7 @@ namespace Egress.Isolation.Tests;
 /// routes and ruleset, rule by rule (<c>ip -j</c>, <c>nft -j list ruleset</c>, handles aside). A wrong encoding
 /// (a byte order, a register, a set key type) shows up as a difference or a refusal.
 /// </summary>
-public sealed class NamespaceNetworkNetlinkTests
+public sealed partial class NamespaceNetworkNetlinkTests
 {
     private static readonly Dictionary<string, int> Ports6 = new()
     {
@@ -108,6 +109,32 @@ public sealed class NamespaceNetworkNetlinkTests
     }
 
     [Fact]
+    public async Task WithoutCapNetAdmin_EveryStepIsRefused_NeverSkipped()
+    {
+        using var ns = await NetlinkNamespace.CreateAsync();
+
+        // Capabilities are per thread: the thread inside the namespace drops CAP_NET_ADMIN from its effective set
+        // (as an agent would be without it), and the kernel refuses both datagrams.
+        var route = Assert.Throws<IsolationException>(() => ns.Run(() =>
+        {
+            DropNetAdmin();
+            NamespaceNetwork.SetUpLoopback(ipv6: true);
+            return 0;
+        }));
+        Assert.Contains("bringing lo up failed: Operation not permitted", route.Message, StringComparison.Ordinal);
+
+        var rules = Assert.Throws<IsolationException>(() => ns.Run(() =>
+        {
+            DropNetAdmin();
+            NamespaceNetwork.Redirect(Ports6);
+            return 0;
+        }));
+        Assert.Contains("installing the nftables table inet egress_policy", rules.Message, StringComparison.Ordinal);
+        Assert.Contains("Operation not permitted", rules.Message, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, (await ns.ExecAsync("nft", "list", "ruleset")).Trim());
+    }
+
+    [Fact]
     public async Task AfterSetup_TcpToAnyAddressIsRedirected_AndIcmpIsDropped()
     {
         using var ns = await NetlinkNamespace.CreateAsync();
@@ -126,6 +153,24 @@ public sealed class NamespaceNetworkNetlinkTests
         string route = await ns.ExecAsync("ip", "route", "get", "203.0.113.7");
         Assert.Contains("203.0.113.7 dev lo src 127.0.0.1", route, StringComparison.Ordinal);
     }
+
+    private static unsafe void DropNetAdmin()
+    {
+        const int CapNetAdmin = 12;
+        uint* header = stackalloc uint[2];
+        header[0] = 0x20080522; // _LINUX_CAPABILITY_VERSION_3
+        header[1] = 0; // this thread
+        uint* data = stackalloc uint[6]; // two {effective, permitted, inheritable}
+        Assert.Equal(0, CapGet(header, data));
+        data[0] &= ~(1u << CapNetAdmin);
+        Assert.Equal(0, CapSet(header, data));
+    }
+
+    [LibraryImport("libc", EntryPoint = "capget", SetLastError = true)]
+    private static unsafe partial int CapGet(uint* header, uint* data);
+
+    [LibraryImport("libc", EntryPoint = "capset", SetLastError = true)]
+    private static unsafe partial int CapSet(uint* header, uint* data);
 
     /// <summary>What NamespaceNetwork sent to <c>ip -batch -</c> before netlink (the reference).</summary>
     private static string ReferenceIpBatch(bool ipv6) =>
