@@ -317,6 +317,25 @@ public sealed class IsolatedRunTests : IDisposable
     }
 
     [Fact]
+    public async Task RootThroughSudo_WarnsThatOnlyTheNetworkIsIsolated()
+    {
+        NamespaceSupport.Require();
+        var plain = await ProcessRunner.RunCliAsync(["run", "--", "true"], Env(), _dir.Path);
+        var sudo = await ProcessRunner.RunCliAsync(["run", "--", "true"], Env(("SUDO_UID", "1000")), _dir.Path);
+
+        Assert.Equal((0, 0), (plain.ExitCode, sudo.ExitCode));
+        Assert.DoesNotContain("through sudo", plain.StdErr, StringComparison.Ordinal);
+        if (Environment.UserName == "root")
+        {
+            Assert.Contains("WARNING: running as root through sudo: the command's network is isolated", sudo.StdErr, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.DoesNotContain("through sudo", sudo.StdErr, StringComparison.Ordinal); // a user namespace: the command is not root outside
+        }
+    }
+
+    [Fact]
     public async Task CommandNotFound_Exits127_WithAReport()
     {
         NamespaceSupport.Require();

@@ -156,6 +156,13 @@ internal static class RunCommand
         return exitCode;
     }
 
+    /// <summary>Printed when <c>run</c> is root because of <c>sudo</c> (the remedy for kernels that refuse unprivileged user namespaces).</summary>
+    internal const string RootThroughSudoWarning =
+        "running as root through sudo: the command's network is isolated, but the command runs as root (without capabilities) " +
+        "and can still write root-owned files (cron jobs, systemd units, shell profiles) and use host daemons' Unix sockets " +
+        "(Docker, systemd, tmux) that act outside the isolation; prefer an unprivileged user with user namespaces allowed " +
+        "(docs/isolation.md, \"What run does not isolate\")";
+
     /// <summary>Runs the command isolated; null (after printing why) when isolation is unavailable.</summary>
     internal static async Task<int?> RunIsolatedAsync(CliContext ctx, EgressPolicy policy, EgressProxyServer server, Proxy.ProxyOptions options, string[] commandLine, string? summaryOut, RunSignals signals)
     {
@@ -195,6 +202,11 @@ internal static class RunCommand
         {
             ctx.Error.WriteLine($"egress-policy run: cannot isolate the command: {ex.Message}");
             return null;
+        }
+
+        if (!isolated.UserNamespace && ctx.Environment("SUDO_UID") is { Length: > 0 })
+        {
+            ctx.Error.WriteLine("egress-policy run: WARNING: " + RootThroughSudoWarning);
         }
 
         using (isolated)
