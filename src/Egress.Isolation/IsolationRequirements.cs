@@ -6,12 +6,13 @@ namespace Egress.Isolation;
 /// </summary>
 public static class IsolationRequirements
 {
-    /// <summary>The programs isolation runs, with the package that provides each.</summary>
+    /// <summary>
+    /// The programs isolation runs, with the package that provides each. The namespace's network (lo, routes,
+    /// nftables rules) is set up by the agent over netlink, so neither <c>ip</c> nor <c>nft</c> is needed.
+    /// </summary>
     public static IReadOnlyList<(string Program, string Package)> Programs { get; } =
     [
         ("unshare", "util-linux"),
-        ("ip", "iproute2"),
-        ("nft", "nftables"),
     ];
 
     /// <summary>The remedies printed with every isolation failure.</summary>
@@ -44,7 +45,7 @@ public static class IsolationRequirements
         return null;
     }
 
-    /// <summary>The full path of <paramref name="program"/> on PATH (plus /usr/sbin and /sbin, where ip and nft live), or null.</summary>
+    /// <summary>The full path of <paramref name="program"/> on PATH (plus /usr/sbin, /sbin, /usr/bin and /bin), or null.</summary>
     public static string? FindOnPath(string program)
     {
         ArgumentException.ThrowIfNullOrEmpty(program);

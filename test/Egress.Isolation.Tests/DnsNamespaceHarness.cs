@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Egress.Isolation.Dns;
+using Egress.Isolation.Native;
 using Egress.Isolation.Udp;
 using Egress.Policy;
 using Egress.Policy.Configuration;
@@ -71,11 +72,7 @@ internal sealed partial class DnsNamespaceHarness : IAsyncDisposable
         var dir = new TempDirectory();
         string resolv = Path.Combine(dir.Path, "resolv.conf");
         await File.WriteAllTextAsync(resolv, "nameserver 127.0.0.1\noptions attempts:1 timeout:2\n");
-        string rules = Path.Combine(dir.Path, "rules.nft");
-        await File.WriteAllTextAsync(rules,
-            "table inet egress_test {\n  chain redirect_out {\n    type nat hook output priority -100; policy accept;\n" + UdpRules.RedirectRules(ipv6: true) + "  }\n"
-            + UdpRules.FilterChain() + "}\n");
-        string script = $"mount --bind {resolv} /etc/resolv.conf && ip link set lo up && ip addr add {SyntheticAddressMap.NamespaceIPv4}/32 dev lo && ip -6 addr add {SyntheticAddressMap.NamespaceIPv6}/128 dev lo && ip route add default via 127.0.0.1 dev lo && ip -6 route add ::/0 dev lo && nft -f {rules} && echo ready $$ && sleep 120";
+        string script = $"mount --bind {resolv} /etc/resolv.conf && ip link set lo up && ip addr add {SyntheticAddressMap.NamespaceIPv4}/32 dev lo && ip -6 addr add {SyntheticAddressMap.NamespaceIPv6}/128 dev lo && ip route add default via 127.0.0.1 dev lo && ip -6 route add ::/0 dev lo && echo ready $$ && sleep 120";
         var psi = new ProcessStartInfo("unshare") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in (string[])["--net", "--mount", "--", "sh", "-c", script])
         {
@@ -91,6 +88,16 @@ internal sealed partial class DnsNamespaceHarness : IAsyncDisposable
         }
 
         int pid = int.Parse(line.AsSpan(6), System.Globalization.CultureInfo.InvariantCulture);
+        CreateInside(pid, () =>
+        {
+            // The product's DNS/UDP rules, installed by its own netlink code (as the agent does).
+            var rules = new NfTablesBatch("egress_test");
+            rules.AddChain("redirect_out", "nat", -100);
+            UdpRules.AddRedirectRules(rules, "redirect_out", ipv6: true);
+            UdpRules.AddFilterChain(rules);
+            rules.Commit();
+            return 0;
+        });
         var (udp53, tcp53, udp6, tcp6, nflog) = CreateInside(pid, () =>
         {
             var udp = Bind(IPAddress.Loopback, SocketType.Dgram);
@@ -160,7 +167,7 @@ internal sealed partial class DnsNamespaceHarness : IAsyncDisposable
     }
 
     /// <summary>Runs <paramref name="create"/> on a thread that has entered the network namespace of <paramref name="pid"/>.</summary>
-    private static T CreateInside<T>(int pid, Func<T> create)
+    internal static T CreateInside<T>(int pid, Func<T> create)
     {
         T result = default!;
         Exception? failure = null;

@@ -33,19 +33,6 @@ public sealed class IsolationUnitTests
     public void AgentArguments_NotOurs_AreRejected(string args) => Assert.Null(AgentArguments.Parse(args.Split(' ', StringSplitOptions.RemoveEmptyEntries)));
 
     [Fact]
-    public void Ruleset_RedirectsEveryTcpConnection_ExceptTheAgentsOwnPortsOnLoopback()
-    {
-        var ports = new Dictionary<string, int> { [AgentListener.Relay] = 1001, [AgentListener.Transparent] = 1002, [AgentListener.Transparent6] = 1003 };
-        string rules = NamespaceNetwork.Ruleset(ports);
-
-        Assert.Contains("ip daddr 127.0.0.1 tcp dport { 1001, 1002, 1003 } accept", rules, StringComparison.Ordinal);
-        Assert.Contains("ip6 daddr ::1 tcp dport { 1001, 1002, 1003 } accept", rules, StringComparison.Ordinal);
-        Assert.Contains("meta nfproto ipv4 meta l4proto tcp redirect to :1002", rules, StringComparison.Ordinal);
-        Assert.Contains("meta nfproto ipv6 meta l4proto tcp redirect to :1003", rules, StringComparison.Ordinal);
-        Assert.True(rules.IndexOf("1003 } accept", StringComparison.Ordinal) < rules.IndexOf("redirect to", StringComparison.Ordinal), "the exemption must come before the redirect");
-    }
-
-    [Fact]
     public void Listeners_AreOnLoopbackOnly()
     {
         foreach (var listener in AgentListener.All(ipv6: true).Where(l => l.Type == SocketType.Stream))
@@ -57,7 +44,7 @@ public sealed class IsolationUnitTests
     [Fact]
     public void Requirements_AMissingProgram_IsNamedWithItsPackage()
     {
-        string? problem = IsolationRequirements.Check(p => p == "nft" ? null : "/usr/bin/" + p);
+        string? problem = IsolationRequirements.Check(p => p == "unshare" ? null : "/usr/bin/" + p);
         if (!OperatingSystem.IsLinux())
         {
             Assert.Contains("--isolation none", problem, StringComparison.Ordinal);
@@ -65,7 +52,7 @@ public sealed class IsolationUnitTests
         }
 
         Assert.NotNull(problem);
-        Assert.Contains("'nft' (package nftables)", problem, StringComparison.Ordinal);
+        Assert.Contains("'unshare' (package util-linux)", problem, StringComparison.Ordinal);
         Assert.Contains("--isolation none", problem, StringComparison.Ordinal);
         Assert.Null(IsolationRequirements.Check(p => "/usr/bin/" + p));
     }

@@ -23,7 +23,7 @@ public sealed record AgentListener(string Name, SocketType Type, IPEndPoint Bind
 
     /// <summary>
     /// The sockets every isolated run gets, in the order they are sent. Other parts (DNS, UDP recording)
-    /// add theirs here and their rules in <see cref="NamespaceNetwork.Ruleset"/>.
+    /// add theirs here and their rules in <see cref="NamespaceNetwork.Rules"/>.
     /// </summary>
     public static IReadOnlyList<AgentListener> All(bool ipv6) =>
         ipv6

@@ -1,7 +1,7 @@
-using System.ComponentModel;
-using System.Diagnostics;
 using System.Globalization;
-using System.Text;
+using System.Net;
+using System.Net.Sockets;
+using Egress.Isolation.Native;
 
 namespace Egress.Isolation.Agent;
 
@@ -10,128 +10,83 @@ namespace Egress.Isolation.Agent;
 /// up, with default routes through it (so a connect to any address reaches the nftables hook instead of
 /// failing with "network unreachable"), and one nftables table that redirects every TCP connection to the
 /// transparent listeners — any address, any port, loopback included — except connections to the agent's
-/// own listeners on loopback. Uses the <c>ip</c> (iproute2) and <c>nft</c> (nftables) programs: two
-/// short-lived processes cost a few milliseconds (see docs/PERFORMANCE.md), far less code and risk than
-/// hand-written netlink.
+/// own listeners on loopback. Speaks netlink itself (<see cref="RouteNetlink"/>, <see cref="NfTablesBatch"/>):
+/// starting <c>ip</c> and <c>nft</c> cost a fork and exec each plus their own start-up, most of isolation's
+/// start-up time (see docs/PERFORMANCE.md); with netlink the whole setup is two datagrams and their answers.
 /// </summary>
 internal static class NamespaceNetwork
 {
     /// <summary>The nftables table the agent creates (shown by <c>nft list ruleset</c> inside).</summary>
     public const string Table = "egress_policy";
 
+    /// <summary>The NAT chain with the redirects.</summary>
+    public const string RedirectChain = "redirect_out";
+
+    /// <summary>The filter chain that drops ICMP.</summary>
+    public const string FilterChain = "filter_out";
+
     /// <summary>Whether this kernel has IPv6 (a namespace without it has no ::1 to redirect to).</summary>
     public static bool HasIPv6 => File.Exists("/proc/net/if_inet6");
 
-    /// <summary>Commands for <c>ip -batch -</c>.</summary>
-    public static string IpBatch(bool ipv6)
-    {
-        var sb = new StringBuilder();
-        sb.Append("link set lo up\n");
-        sb.Append(Dns.NamespaceResolver.LoopbackAddresses(ipv6));
-        sb.Append("route add default via 127.0.0.1 dev lo src 127.0.0.1\n");
-        if (ipv6)
-        {
-            sb.Append("route add ::/0 dev lo src ::1\n");
-        }
+    /// <summary>Brings <c>lo</c> up with the namespace's addresses and the default routes; throws naming the step refused.</summary>
+    public static void SetUpLoopback(bool ipv6) => RouteNetlink.SetUpLoopback(Dns.NamespaceResolver.LoopbackAddresses(ipv6), ipv6);
 
-        return sb.ToString();
-    }
+    /// <summary>Installs the redirect rules (<see cref="Rules"/>) in one nf_tables batch; throws naming the chain or rule refused.</summary>
+    public static void Redirect(IReadOnlyDictionary<string, int> ports) => Rules(ports).Commit();
 
     /// <summary>
-    /// The nftables ruleset for <c>nft -f -</c>, given the port of each listener by name. Order matters:
-    /// the agent's own ports on loopback are accepted first, then every remaining TCP connection is
-    /// redirected. ICMP is dropped (there is nowhere to go, and it would otherwise be unrecorded).
+    /// The table, given the port of each listener by name — in nft's words:
+    /// <code>
+    /// table inet egress_policy {
+    ///   chain redirect_out {
+    ///     type nat hook output priority -100; policy accept;
+    ///     ip daddr 127.0.0.1 tcp dport { OWN PORTS } accept
+    ///     meta nfproto ipv4 meta l4proto { udp, tcp } th dport 53 redirect to :53      (UdpRules)
+    ///     meta nfproto ipv6 meta l4proto { udp, tcp } th dport 53 redirect to :53      (UdpRules, IPv6)
+    ///     meta nfproto ipv4 meta l4proto tcp redirect to :TRANSPARENT
+    ///     ip6 daddr ::1 tcp dport { OWN PORTS } accept                                 (IPv6)
+    ///     meta nfproto ipv6 meta l4proto tcp redirect to :TRANSPARENT6                 (IPv6)
+    ///   }
+    ///   chain udp_out { … }                                                            (UdpRules)
+    ///   chain filter_out {
+    ///     type filter hook output priority 0; policy accept;
+    ///     meta l4proto { icmp, ipv6-icmp } drop
+    ///   }
+    /// }
+    /// </code>
+    /// Order matters: the agent's own ports on loopback are accepted first, then every remaining TCP connection
+    /// is redirected. ICMP is dropped (there is nowhere to go, and it would otherwise be unrecorded). The
+    /// <c>{ … }</c> are anonymous constant sets, as nft makes them.
     /// </summary>
-    public static string Ruleset(IReadOnlyDictionary<string, int> ports)
+    internal static NfTablesBatch Rules(IReadOnlyDictionary<string, int> ports)
     {
         ArgumentNullException.ThrowIfNull(ports);
         var ic = CultureInfo.InvariantCulture;
-        var own = string.Join(", ", ports.Values.Distinct().Order().Select(p => p.ToString(ic)));
-        var sb = new StringBuilder();
-        sb.Append(ic, $"table inet {Table} {{\n");
-        sb.Append("  chain redirect_out {\n");
-        sb.Append("    type nat hook output priority -100; policy accept;\n");
-        sb.Append(ic, $"    ip daddr 127.0.0.1 tcp dport {{ {own} }} accept\n");
-        sb.Append(Udp.UdpRules.RedirectRules(ports.ContainsKey(AgentListener.Transparent6)));
-        sb.Append(ic, $"    meta nfproto ipv4 meta l4proto tcp redirect to :{ports[AgentListener.Transparent]}\n");
-        if (ports.TryGetValue(AgentListener.Transparent6, out int p6))
+        var own = ports.Values.Distinct().Order().ToList();
+        string ownText = string.Join(", ", own.Select(p => p.ToString(ic)));
+        bool ipv6 = ports.TryGetValue(AgentListener.Transparent6, out int p6);
+        int p4 = ports[AgentListener.Transparent];
+
+        var batch = new NfTablesBatch(Table);
+        batch.AddChain(RedirectChain, "nat", -100);
+        batch.AddRule(RedirectChain, $"ip daddr 127.0.0.1 tcp dport {{ {ownText} }} accept", OwnPorts(IPAddress.Loopback, own));
+        Udp.UdpRules.AddRedirectRules(batch, RedirectChain, ipv6);
+        batch.AddRule(RedirectChain, string.Create(ic, $"meta nfproto ipv4 meta l4proto tcp redirect to :{p4}"),
+            new NfRule().NfProto(AddressFamily.InterNetwork).L4Proto(NfRule.Tcp).RedirectTo(p4));
+        if (ipv6)
         {
-            sb.Append(ic, $"    ip6 daddr ::1 tcp dport {{ {own} }} accept\n");
-            sb.Append(ic, $"    meta nfproto ipv6 meta l4proto tcp redirect to :{p6}\n");
+            batch.AddRule(RedirectChain, $"ip6 daddr ::1 tcp dport {{ {ownText} }} accept", OwnPorts(IPAddress.IPv6Loopback, own));
+            batch.AddRule(RedirectChain, string.Create(ic, $"meta nfproto ipv6 meta l4proto tcp redirect to :{p6}"),
+                new NfRule().NfProto(AddressFamily.InterNetworkV6).L4Proto(NfRule.Tcp).RedirectTo(p6));
         }
 
-        sb.Append("  }\n");
-        sb.Append(Udp.UdpRules.FilterChain());
-        sb.Append("  chain filter_out {\n");
-        sb.Append("    type filter hook output priority 0; policy accept;\n");
-        sb.Append("    meta l4proto { icmp, ipv6-icmp } drop\n");
-        sb.Append("  }\n");
-        sb.Append("}\n");
-        return sb.ToString();
+        Udp.UdpRules.AddFilterChain(batch);
+        batch.AddChain(FilterChain, "filter", 0);
+        batch.AddRule(FilterChain, "meta l4proto { icmp, ipv6-icmp } drop", new NfRule().L4ProtoIn(NfRule.Icmp, NfRule.Icmp6).Verdict(NfTablesBatch.Drop));
+        return batch;
     }
 
-    /// <summary>Brings <c>lo</c> up with the default routes (<c>ip -batch -</c>); throws with the program's own error.</summary>
-    public static void SetUpLoopback(bool ipv6) => RunTool("ip", ["-batch", "-"], IpBatch(ipv6));
-
-    /// <summary>Installs the redirect rules (<c>nft -f -</c>); throws with the program's own error.</summary>
-    public static void Redirect(IReadOnlyDictionary<string, int> ports) => RunTool("nft", ["-f", "-"], Ruleset(ports));
-
-    private static void RunTool(string program, string[] args, string input)
-    {
-        var psi = new ProcessStartInfo(IsolationRequirements.FindOnPath(program) ?? program)
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        Process process;
-        try
-        {
-            process = Process.Start(psi) ?? throw new IsolationException($"cannot start '{program}'");
-        }
-        catch (Win32Exception ex)
-        {
-            throw new IsolationException($"cannot start '{program}' inside the namespace ({ex.Message}); install {(program == "ip" ? "iproute2" : "nftables")}", ex);
-        }
-
-        using (process)
-        {
-            bool sent = true;
-            try
-            {
-                // Bytes to the pipe itself, not through the writer's buffer: a failed write leaves nothing
-                // buffered for the process's disposal to flush into a closed pipe again.
-                var stdin = process.StandardInput.BaseStream;
-                stdin.Write(System.Text.Encoding.UTF8.GetBytes(input));
-                stdin.Close();
-            }
-            catch (IOException)
-            {
-                // The helper is gone before reading its input (e.g. ended by a signal): its exit status says why.
-                sent = false;
-            }
-
-            var stderr = process.StandardError.ReadToEndAsync();
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            process.WaitForExit();
-            string output = (stderr.Result + stdout.Result).Trim();
-            if (process.ExitCode is > 128 and < 128 + 65 && output.Length == 0)
-            {
-                // A signal to run's whole process group (CI cancelling the job, Ctrl-C) reaches this helper too.
-                int signal = process.ExitCode - 128;
-                throw new IsolationException($"'{program} {string.Join(' ', args)}' {IsolatedProcess.EndedBySignal} {signal} ({IsolatedProcess.SignalName(signal)}) while the namespace was being set up; the command was not run");
-            }
-
-            if (process.ExitCode != 0 || !sent)
-            {
-                throw new IsolationException($"'{program} {string.Join(' ', args)}' failed inside the namespace (exit {process.ExitCode}{(sent ? string.Empty : ", before reading its input")}): {output}");
-            }
-        }
-    }
+    // ip daddr A tcp dport { … } accept: nft writes `tcp dport` as meta l4proto tcp + th dport.
+    private static NfRule OwnPorts(IPAddress loopback, IReadOnlyList<int> ports) =>
+        new NfRule().DestinationAddress(loopback).L4Proto(NfRule.Tcp).TransportDestinationPortIn(ports).Verdict(NfTablesBatch.Accept);
 }

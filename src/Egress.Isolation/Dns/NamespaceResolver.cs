@@ -75,13 +75,14 @@ public sealed class NamespaceResolver : IAsyncDisposable
     }
 
     /// <summary>
-    /// <c>ip -batch</c> lines giving <c>lo</c> the namespace's own addresses (<see cref="SyntheticAddressMap.NamespaceIPv4"/>):
+    /// The addresses <c>lo</c> gets besides 127.0.0.1 and ::1, the namespace's own (<see cref="SyntheticAddressMap.NamespaceIPv4"/>):
     /// with only 127.0.0.1 and ::1, glibc's AI_ADDRCONFIG finds no address of either family and
     /// <c>getaddrinfo</c> fails even for <c>localhost</c>.
     /// </summary>
-    public static string LoopbackAddresses(bool ipv6) =>
-        string.Create(CultureInfo.InvariantCulture, $"address add {SyntheticAddressMap.NamespaceIPv4}/32 dev lo\n")
-        + (ipv6 ? string.Create(CultureInfo.InvariantCulture, $"address add {SyntheticAddressMap.NamespaceIPv6}/128 dev lo nodad\n") : string.Empty);
+    internal static IReadOnlyList<Native.RouteNetlink.LoopbackAddress> LoopbackAddresses(bool ipv6) =>
+        ipv6
+            ? [new(SyntheticAddressMap.NamespaceIPv4, 32, NoDad: false), new(SyntheticAddressMap.NamespaceIPv6, 128, NoDad: true)]
+            : [new(SyntheticAddressMap.NamespaceIPv4, 32, NoDad: false)];
 
     /// <summary>
     /// In the agent's mount namespace: binds <c>/etc/resolv.conf</c> (when it exists; glibc's default without one

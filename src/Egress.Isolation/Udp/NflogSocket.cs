@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Net.Sockets;
+using Egress.Isolation.Native;
 
 namespace Egress.Isolation.Udp;
 
@@ -17,10 +19,7 @@ public static class NflogSocket
     /// <summary>Octets of each dropped packet copied: enough for an IPv6 header and the UDP header.</summary>
     public const int CopyRange = 128;
 
-    private const int NetlinkNetfilter = 12;
     private const ushort MessageConfig = (4 << 8) | 1; // NFNL_SUBSYS_ULOG, NFULNL_MSG_CONFIG
-    private const ushort FlagRequest = 1;
-    private const ushort FlagAck = 4;
     private const ushort AttributeCommand = 1;
     private const ushort AttributeMode = 2;
     private const ushort AttributeQueueThreshold = 4;
@@ -31,30 +30,27 @@ public static class NflogSocket
     /// <exception cref="IsolationException">The kernel refused (no NFLOG support, or no CAP_NET_ADMIN in the namespace).</exception>
     public static Socket Open(ushort group = Group)
     {
-        int fd = NetlinkNative.Socket(NetlinkNative.AfNetlink, NetlinkNative.SockRaw | NetlinkNative.SockCloexec, NetlinkNetfilter);
-        if (fd < 0)
-        {
-            throw new IsolationException($"cannot open the NFLOG netlink socket that records UDP datagrams: {NetlinkNative.LastError()}");
-        }
-
-        if (NetlinkNative.BindKernelAssigned(fd) != 0)
-        {
-            string error = NetlinkNative.LastError();
-            NetlinkNative.Close(fd);
-            throw new IsolationException($"cannot bind the NFLOG netlink socket: {error}");
-        }
-
-        var socket = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+        var ic = CultureInfo.InvariantCulture;
+        var socket = NetlinkSocket.Open(NetlinkSocket.Netfilter, string.Create(ic, $"that records UDP datagrams (NFLOG group {group})"));
         try
         {
-            Configure(socket, group, 1, AttributeCommand, [CommandBind]);
+            var writer = new NetlinkMessageWriter();
+            Configure(writer, group, 1, AttributeCommand, [CommandBind]);
             Span<byte> mode = stackalloc byte[6];
             BinaryPrimitives.WriteUInt32BigEndian(mode, CopyRange);
             mode[4] = CopyPacket;
-            Configure(socket, group, 2, AttributeMode, mode);
+            Configure(writer, group, 2, AttributeMode, mode);
             Span<byte> threshold = stackalloc byte[4];
             BinaryPrimitives.WriteUInt32BigEndian(threshold, 1);
-            Configure(socket, group, 3, AttributeQueueThreshold, threshold);
+            Configure(writer, group, 3, AttributeQueueThreshold, threshold);
+            var steps = new Dictionary<uint, string>
+            {
+                [1] = string.Create(ic, $"binding to NFLOG group {group}"),
+                [2] = string.Create(ic, $"asking for the first {CopyRange} octets of each packet"),
+                [3] = "setting the queue threshold to 1",
+            };
+            NetlinkSocket.Transact(socket, writer.Written, steps, "opening the NFLOG netlink socket that records UDP datagrams");
+            socket.ReceiveTimeout = 0; // the recorder waits for datagrams as long as the command runs
             socket.ReceiveBufferSize = 1 << 20;
             return socket;
         }
@@ -70,36 +66,12 @@ public static class NflogSocket
         }
     }
 
-    private static void Configure(Socket socket, ushort group, uint sequence, ushort attribute, ReadOnlySpan<byte> value)
+    private static void Configure(NetlinkMessageWriter writer, ushort group, uint sequence, ushort attribute, ReadOnlySpan<byte> value)
     {
-        int attributeLength = 4 + value.Length;
-        int length = 16 + 4 + ((attributeLength + 3) & ~3);
-        Span<byte> message = stackalloc byte[64];
-        message = message[..length];
-        message.Clear();
-        BinaryPrimitives.WriteUInt32LittleEndian(message, (uint)length);
-        BinaryPrimitives.WriteUInt16LittleEndian(message[4..], MessageConfig);
-        BinaryPrimitives.WriteUInt16LittleEndian(message[6..], FlagRequest | FlagAck);
-        BinaryPrimitives.WriteUInt32LittleEndian(message[8..], sequence);
-        message[16] = 0; // AF_UNSPEC: the group, whatever the family
-        BinaryPrimitives.WriteUInt16BigEndian(message[18..], group);
-        BinaryPrimitives.WriteUInt16LittleEndian(message[20..], (ushort)attributeLength);
-        BinaryPrimitives.WriteUInt16LittleEndian(message[22..], attribute);
-        value.CopyTo(message[24..]);
-        socket.Send(message);
-
-        Span<byte> ack = stackalloc byte[256];
-        int received = socket.Receive(ack);
-        // NLMSG_ERROR (2) with error 0 is the acknowledgement; a negative errno is the refusal.
-        if (received < 20 || BinaryPrimitives.ReadUInt16LittleEndian(ack[4..]) != 2)
-        {
-            throw new IsolationException($"unexpected answer from the kernel to the NFLOG configuration (group {group})");
-        }
-
-        int error = BinaryPrimitives.ReadInt32LittleEndian(ack[16..]);
-        if (error != 0)
-        {
-            throw new IsolationException($"the kernel refused the NFLOG configuration (group {group}): {new System.ComponentModel.Win32Exception(-error).Message}");
-        }
+        writer.BeginMessage(MessageConfig, NetlinkSocket.FlagRequest | NetlinkSocket.FlagAck, sequence);
+        var header = writer.Fixed(4); // nfgenmsg: AF_UNSPEC (the group, whatever the family), version 0, res_id = group
+        BinaryPrimitives.WriteUInt16BigEndian(header[2..], group);
+        writer.Attribute(attribute, value);
+        writer.EndMessage();
     }
 }
