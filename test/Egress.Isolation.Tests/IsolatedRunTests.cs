@@ -308,10 +308,16 @@ public sealed class IsolatedRunTests : IDisposable
         var notExecutable = _dir.File("plain.sh");
         File.WriteAllText(notExecutable, "echo hi\n");
 
+        var noShebang = _dir.File("no-shebang");
+        File.WriteAllText(noShebang, "echo \"from sh: $1\"\n");
+        File.SetUnixFileMode(noShebang, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+
         var found = await ProcessRunner.RunCliAsync(["run", "--", "true"], Env(), _dir.Path);
         var denied = await ProcessRunner.RunCliAsync(["run", "--", notExecutable], Env(), _dir.Path);
+        var script = await ProcessRunner.RunCliAsync(["run", "--", noShebang, "arg"], Env(), _dir.Path);
 
         Assert.Equal((0, string.Empty), (found.ExitCode, found.StdOut));
+        Assert.Equal((0, "from sh: arg\n"), (script.ExitCode, script.StdOut));
         Assert.Equal(126, denied.ExitCode);
         Assert.Contains($"cannot start '{notExecutable}': Permission denied", denied.StdErr, StringComparison.Ordinal);
     }

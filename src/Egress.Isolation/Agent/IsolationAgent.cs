@@ -29,6 +29,8 @@ public static class IsolationAgent
 
     private const string NotFound = "No such file or directory";
 
+    private const int ExecFormatError = 8; // ENOEXEC
+
     private static readonly string[] ProxyVariables = ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"];
 
     /// <summary>Whether <paramref name="args"/> select the agent (the CLI checks this before anything else).</summary>
@@ -163,6 +165,29 @@ public static class IsolationAgent
         try
         {
             return Process.Start(psi);
+        }
+        catch (Win32Exception ex) when (ex.NativeErrorCode == ExecFormatError && File.Exists("/bin/sh"))
+        {
+            // As execvp does for a file without a #! line: run it with the shell (same thread, so the same
+            // dropped capabilities).
+            var shell = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+            shell.ArgumentList.Add(path);
+            foreach (var a in psi.ArgumentList)
+            {
+                shell.ArgumentList.Add(a);
+            }
+
+            foreach (var (name, value) in psi.Environment)
+            {
+                shell.Environment[name] = value;
+            }
+
+            foreach (var name in shell.Environment.Keys.Except(psi.Environment.Keys).ToList())
+            {
+                shell.Environment.Remove(name);
+            }
+
+            return Process.Start(shell);
         }
         catch (Win32Exception ex)
         {
