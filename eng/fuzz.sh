@@ -3,7 +3,7 @@
 #
 #   eng/fuzz.sh [--seconds N | --execs N] [--out DIR] [--parallel] [TARGET...]
 #
-# Publishes test/Egress.Fuzz, instruments Egress.Policy.dll and Egress.Proxy.dll in the publish folder
+# Publishes test/Egress.Fuzz, instruments Egress.Policy.dll, Egress.Proxy.dll and Egress.Isolation.dll in the publish folder
 # (SharpFuzz.CommandLine, installed into artifacts/fuzz/tools), then runs afl-fuzz once per target on its
 # seed corpus (test/Egress.Fuzz/corpus/TARGET). Default: every target for 5 seconds (the CI smoke), one after
 # the other; --parallel runs them all at once (long runs).
@@ -43,7 +43,7 @@ fi
 rm -rf "$bin"; mkdir -p "$(dirname "$bin")"
 dotnet publish test/Egress.Fuzz -c Release -o "$bin" >"$bin.publish.log" 2>&1 \
   || { cat "$bin.publish.log"; echo "fuzz.sh: publish of test/Egress.Fuzz failed" >&2; exit 1; }
-for dll in Egress.Policy.dll Egress.Proxy.dll; do
+for dll in Egress.Policy.dll Egress.Proxy.dll Egress.Isolation.dll; do
   "$tools/sharpfuzz" "$bin/$dll" >/dev/null
 done
 

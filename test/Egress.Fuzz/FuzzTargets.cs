@@ -1,4 +1,7 @@
 using System.Text;
+using System.Buffers.Binary;
+using System.Net;
+using Egress.Isolation.Dns;
 using Egress.Policy.Destinations;
 using Egress.Policy.Domains;
 using Egress.Policy.Events;
@@ -28,6 +31,7 @@ internal static class FuzzTargets
         ["journal"] = Journal,
         ["clienthello"] = ClientHelloBytes,
         ["rolefile"] = RoleFileText,
+        ["dns"] = DnsMessage,
     };
 
     // A fixed key (created on first use: instrumented code must not run before SharpFuzz maps afl's shared memory).
@@ -214,6 +218,36 @@ internal static class FuzzTargets
                 Check(hello.ServerName is null && hello.Problem is not null, "a rejected hello without a reason");
                 break;
         }
+    }
+
+    /// <summary>
+    /// A DNS query from the isolated child (attacker-controlled bytes): read, answered with the largest record the
+    /// responder writes, and the question echoed byte for byte within the response bound.
+    /// </summary>
+    private static void DnsMessage(ReadOnlySpan<byte> data)
+    {
+        var status = DnsQueryReader.TryRead(data, out var query);
+        if (status != DnsReadStatus.Query)
+        {
+            Check(status is DnsReadStatus.Ignore or DnsReadStatus.FormatError or DnsReadStatus.NotImplemented, $"unknown status {status}");
+            return;
+        }
+
+        Check(query.QuestionEnd >= DnsQueryReader.HeaderLength + 5 && query.QuestionEnd <= data.Length, $"question ends at {query.QuestionEnd} of {data.Length}");
+        Check(query.QuestionEnd - DnsQueryReader.HeaderLength <= DnsQueryReader.MaxNameLength + 2 + 4, "question longer than a name, a pointer, a type and a class");
+        if (query.IsHostName)
+        {
+            Check(query.Name.Length is > 0 and <= 253, $"host name of {query.Name.Length} characters");
+            Check(query.Name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '_' or '.'), "host name with a character outside [a-z0-9-_.]");
+            Check(query.Name.Split('.').All(l => l.Length is > 0 and <= 63), "host name with an empty or over-long label");
+        }
+
+        _ = ReverseName.TryParse(query.Name, out _);
+        Span<byte> response = stackalloc byte[DnsResponseWriter.MaxResponseLength];
+        int n = DnsResponseWriter.Write(response, data, query, DnsResponseCode.NoError, IPAddress.IPv6Loopback, 60);
+        Check(n == query.QuestionEnd + 12 + 16, $"response of {n} bytes for a question ending at {query.QuestionEnd}");
+        Check(BinaryPrimitives.ReadUInt16BigEndian(response) == query.Id, "response id differs from the query's");
+        Check(response[DnsQueryReader.HeaderLength..query.QuestionEnd].SequenceEqual(data[DnsQueryReader.HeaderLength..query.QuestionEnd]), "question not echoed byte for byte");
     }
 
     private static void Check(bool condition, string message)
