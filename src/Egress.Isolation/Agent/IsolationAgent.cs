@@ -168,26 +168,11 @@ public static class IsolationAgent
         }
         catch (Win32Exception ex) when (ex.NativeErrorCode == ExecFormatError && File.Exists("/bin/sh"))
         {
-            // As execvp does for a file without a #! line: run it with the shell (same thread, so the same
-            // dropped capabilities).
-            var shell = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-            shell.ArgumentList.Add(path);
-            foreach (var a in psi.ArgumentList)
-            {
-                shell.ArgumentList.Add(a);
-            }
-
-            foreach (var (name, value) in psi.Environment)
-            {
-                shell.Environment[name] = value;
-            }
-
-            foreach (var name in shell.Environment.Keys.Except(psi.Environment.Keys).ToList())
-            {
-                shell.Environment.Remove(name);
-            }
-
-            return Process.Start(shell);
+            // As execvp does for a file without a #! line: run it with the shell (same start info and thread, so
+            // the same environment and dropped capabilities).
+            psi.FileName = "/bin/sh";
+            psi.ArgumentList.Insert(0, path);
+            return Process.Start(psi);
         }
         catch (Win32Exception ex)
         {
