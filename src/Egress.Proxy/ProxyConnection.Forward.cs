@@ -35,7 +35,7 @@ internal sealed partial class ProxyConnection
         var (requestFraming, requestLength) = MessageFraming.Request(head);
         bool hasBody = requestFraming != BodyFraming.None;
         // A reload re-decides a kept-alive upstream; so does a request of another role on the same connection.
-        string key = $"{destination}#{connector.Generation}#{connector.Context.Role}";
+        var key = new UpstreamKey(destination, connector.Generation, connector.Context.Role);
         for (int attempt = 0; ; attempt++)
         {
             bool reused = _upstream is not null && _upstreamKey == key;
@@ -66,9 +66,11 @@ internal sealed partial class ProxyConnection
             {
                 // RFC 9112 3.2.2: the Host sent on is the authority the proxy decided and connected to, never the
                 // client's raw value (userinfo, percent-escapes or a path in it could name another virtual host).
-                byte[] requestHead = ForwardedHead.Request(head, pathAndQuery, destination.Port == 80 ? destination.Host : destination.ToString());
-                await upstream.SendAsync(requestHead, SocketFlags.None, ct).ConfigureAwait(false);
-                ProxyMetrics.AddTransmitted(requestHead.Length);
+                using (var requestHead = ForwardedHead.Request(head, pathAndQuery, destination.Port == 80 ? destination.Host : destination.ToString()))
+                {
+                    await upstream.SendAsync(requestHead.Memory, SocketFlags.None, ct).ConfigureAwait(false);
+                    ProxyMetrics.AddTransmitted(requestHead.Length);
+                }
                 if (!await CopyRequestBodyAsync(requestFraming, requestLength, upstream, ct).ConfigureAwait(false))
                 {
                     return false;
@@ -161,10 +163,23 @@ internal sealed partial class ProxyConnection
         bool clientKeepAlive = request.MinorVersion == 1 && !request.ListContains("Connection", "close") && framing != BodyFraming.UntilClose && !_stopping();
         bool upstreamKeepAlive = response.MinorVersion == 1 && !response.ListContains("Connection", "close") && framing != BodyFraming.UntilClose;
 
-        byte[] bytes = ForwardedHead.Response(response, !clientKeepAlive, headLength);
         upstreamReader.Consume(headLength);
-        await _client.SendAsync(bytes, SocketFlags.None, ct).ConfigureAwait(false);
         ProxyMetrics.AddReceived(headLength);
+
+        // The body bytes that came with the head (all of a small response) go out in the same write: one
+        // system call and one segment for the client instead of two.
+        int early = framing == BodyFraming.Length ? (int)Math.Min(length, upstreamReader.Count) : 0;
+        using (var bytes = ForwardedHead.Response(response, !clientKeepAlive, headLength, upstreamReader.Data[..early]))
+        {
+            await _client.SendAsync(bytes.Memory, SocketFlags.None, ct).ConfigureAwait(false);
+        }
+
+        if (early > 0)
+        {
+            upstreamReader.Consume(early);
+            ProxyMetrics.AddReceived(early);
+            length -= early;
+        }
 
         bool complete = framing switch
         {
@@ -199,4 +214,7 @@ internal sealed partial class ProxyConnection
         BodyFraming.Length => await BodyCopier.CopyExactAsync(_clientReader, upstream, length, ProxyMetrics.AddTransmitted, ct).ConfigureAwait(false),
         _ => await BodyCopier.CopyChunkedAsync(_clientReader, upstream, 400, ProxyMetrics.AddTransmitted, ct).ConfigureAwait(false),
     };
+
+    /// <summary>What a kept-alive destination connection was decided for: reused only for the same destination, policy generation and role.</summary>
+    private readonly record struct UpstreamKey(Destination Destination, long Generation, string? Role);
 }

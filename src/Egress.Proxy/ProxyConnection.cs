@@ -29,7 +29,7 @@ internal sealed partial class ProxyConnection : IDisposable
     private volatile ConnectionState _state;
     private Socket? _upstream;
     private SocketReader? _upstreamReader;
-    private string? _upstreamKey;
+    private UpstreamKey? _upstreamKey;
     private EgressDecision _upstreamDecision;
     private Roles.ClientIdentity? _identity;
     private readonly Func<Roles.RoleTable?>? _roles;
@@ -82,7 +82,9 @@ internal sealed partial class ProxyConnection : IDisposable
             while (first || !_stopping())
             {
                 SetState(first ? ConnectionState.ReadingHead : ConnectionState.AwaitingRequest);
-                if (!await _clientReader.WaitForDataAsync(ct).ConfigureAwait(false))
+                // A new connection's head is read at once (its wait is bounded by the header timeout, so the 4 KiB
+                // buffer it holds meanwhile is too); between kept-alive requests the wait holds no buffer.
+                if (!await _clientReader.WaitForDataAsync(ct, holdBuffer: first).ConfigureAwait(false))
                 {
                     return;
                 }
@@ -121,9 +123,12 @@ internal sealed partial class ProxyConnection : IDisposable
         finally
         {
             CloseUpstream();
-            QuietSocket.Close(_client);
+            QuietSocket.Close(_client, RelayedToEnd);
         }
     }
+
+    /// <summary>Set when a tunnel ran to an orderly end both ways: its sockets need no shutdown before they close.</summary>
+    internal bool RelayedToEnd { get; set; }
 
     /// <summary>Cuts the connection: cancels pending reads and shuts both sockets down (tunnels use no tokens).</summary>
     public void Abort()
@@ -265,7 +270,7 @@ internal sealed partial class ProxyConnection : IDisposable
     {
         if (_upstream is not null)
         {
-            QuietSocket.Close(_upstream);
+            QuietSocket.Close(_upstream, RelayedToEnd);
             _upstream = null;
         }
 

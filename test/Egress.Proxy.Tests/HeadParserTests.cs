@@ -124,4 +124,34 @@ public sealed class HeadParserTests
             return !accepted || s.IndexOfAny(['/', '?', '#', '@', '\\']) < 0;
         }, iter: 5000);
     }
+
+    [Theory]
+    [InlineData("close", "close", true)]
+    [InlineData(" Keep-Alive , CLOSE ", "close", true)]
+    [InlineData(",,close,,", "close", true)]
+    [InlineData("closed, x-close", "close", false)]
+    [InlineData("", "close", false)]
+    [InlineData(" , ", "close", false)]
+    public void ListContains_MatchesWholeTrimmedCaseInsensitiveTokens(string value, string token, bool expected)
+    {
+        var head = Parse($"GET / HTTP/1.1\r\nHost: h\r\nConnection: {value}\r\n\r\n");
+        Assert.Equal(expected, head.ListContains("Connection", token));
+    }
+
+    private static readonly string[] ListParts = ["close", "Close", " close", "close ", "keep-alive", "x", "", " ", "upgrade"];
+
+    [Fact]
+    public void ListContains_AgreesWithSplittingTheValue()
+    {
+        // The allocation-free split must answer as string.Split with trimming and empty entries removed did.
+        Gen.Int[0, ListParts.Length - 1].Select(i => ListParts[i]).List[0, 6]
+            .Sample(parts =>
+            {
+                string value = string.Join(",", parts);
+                var head = Parse($"GET / HTTP/1.1\r\nHost: h\r\nConnection: {value}\r\n\r\n");
+                bool expected = head.Get("Connection")!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                    .Any(p => p.Equals("close", StringComparison.OrdinalIgnoreCase));
+                return head.ListContains("Connection", "close") == expected;
+            }, iter: 2000);
+    }
 }

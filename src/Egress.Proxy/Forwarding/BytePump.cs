@@ -16,18 +16,28 @@ internal sealed class BytePump
 {
     private const int StallPiece = 4 * 1024;
 
+    // A splice shorter than this most likely took all there was (a request or response, not a bulk stream):
+    // go back to waiting instead of asking again only to get EAGAIN (one system call per burst saved).
+    private const int ShortSplice = 16 * 1024;
+
     private readonly Socket _from;
     private readonly Socket _to;
     private readonly Action? _onActivity;
     private readonly Action<int>? _counted;
+    private readonly SpliceCheck? _check;
     private bool _splice;
-    private bool _nonBlockingChecked;
 
-    public BytePump(Socket from, Socket to, bool splice, Action? onActivity, Action<int>? counted)
+    /// <param name="from">The source socket.</param>
+    /// <param name="to">The destination socket.</param>
+    /// <param name="check">Shared by the two pumps of one relay (they splice between the same two sockets); null: no splice.</param>
+    /// <param name="onActivity">Called when bytes move.</param>
+    /// <param name="counted">Called with each count of bytes moved.</param>
+    public BytePump(Socket from, Socket to, SpliceCheck? check, Action? onActivity, Action<int>? counted)
     {
         _from = from;
         _to = to;
-        _splice = splice && SplicePipePool.IsSupported;
+        _check = check;
+        _splice = check is not null && SplicePipePool.IsSupported;
         _onActivity = onActivity;
         _counted = counted;
     }
@@ -88,17 +98,12 @@ internal sealed class BytePump
             _to.SafeHandle.DangerousAddRef(ref toRef);
             int fromFd = (int)_from.SafeHandle.DangerousGetHandle();
             int toFd = (int)_to.SafeHandle.DangerousGetHandle();
-            // Checked once per pump (two fcntl calls), not per burst: the relay itself never switches them.
-            if (!_nonBlockingChecked)
+            // Checked once per relay (two fcntl calls), not per burst: the relay itself never switches them.
+            if (!_check!.BothNonBlocking(fromFd, toFd))
             {
-                if (!SpliceNative.IsNonBlocking(fromFd) || !SpliceNative.IsNonBlocking(toFd))
-                {
-                    // A blocking descriptor would block a pool thread inside splice: copy instead.
-                    _splice = false;
-                    return await CopyBurstAsync().ConfigureAwait(false);
-                }
-
-                _nonBlockingChecked = true;
+                // A blocking descriptor would block a pool thread inside splice: copy this burst. Asked again next
+                // time: the other direction's first receive (which makes its socket non-blocking) may still be to come.
+                return await CopyBurstAsync().ConfigureAwait(false);
             }
 
             while (true)
@@ -110,6 +115,11 @@ internal sealed class BytePump
                     Interlocked.Add(ref s_splicedTotal, n);
                     Moved((int)n);
                     await DrainAsync(pipe, toFd).ConfigureAwait(false);
+                    if (n < ShortSplice)
+                    {
+                        return false;
+                    }
+
                     continue;
                 }
 
@@ -285,5 +295,27 @@ internal sealed class BytePump
         {
             // Already closed.
         }
+    }
+}
+
+/// <summary>
+/// Whether the two sockets of one relay are non-blocking (splice on a blocking one would block a pool thread),
+/// asked of the kernel until the answer is yes, then known for both directions: the relay never switches a
+/// socket back, nor does .NET once an asynchronous operation made it non-blocking (unless its raw Handle is taken
+/// and Blocking set again, which a caller must not do to a socket it handed to a relay).
+/// </summary>
+internal sealed class SpliceCheck
+{
+    private volatile bool _known;
+
+    /// <summary>Whether both descriptors are non-blocking.</summary>
+    public bool BothNonBlocking(int first, int second)
+    {
+        if (!_known && SpliceNative.IsNonBlocking(first) && SpliceNative.IsNonBlocking(second))
+        {
+            _known = true;
+        }
+
+        return _known;
     }
 }

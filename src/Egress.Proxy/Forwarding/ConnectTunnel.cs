@@ -57,6 +57,9 @@ internal static class ConnectTunnel
         }
 
         clientReader.Release();
-        await Tunnel.RunAsync(client, upstream, connection.Touch).ConfigureAwait(false);
+        if ((await Tunnel.RunAsync(client, upstream, connection.Touch).ConfigureAwait(false)).Clean)
+        {
+            connection.RelayedToEnd = true;
+        }
     }
 }

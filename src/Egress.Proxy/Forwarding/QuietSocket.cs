@@ -18,10 +18,15 @@ internal static class QuietSocket
         }
     }
 
-    /// <summary>Shuts down and disposes.</summary>
-    public static void Close(Socket socket)
+    /// <summary>Shuts down and disposes; <paramref name="ended"/>: both directions already ended in order (a relay
+    /// that ran to its end half-closed each), so only the descriptor is left to close.</summary>
+    public static void Close(Socket socket, bool ended = false)
     {
-        Shutdown(socket);
+        if (!ended)
+        {
+            Shutdown(socket);
+        }
+
         socket.Dispose();
     }
 }

@@ -27,8 +27,9 @@ public static class SocketRelay
         ArgumentNullException.ThrowIfNull(first);
         ArgumentNullException.ThrowIfNull(second);
         options ??= SocketRelayOptions.Default;
-        var forward = new BytePump(first, second, options.UseSplice, options.OnActivity, options.OnForward);
-        var backward = new BytePump(second, first, options.UseSplice, options.OnActivity, options.OnBackward);
+        var check = options.UseSplice ? new SpliceCheck() : null;
+        var forward = new BytePump(first, second, check, options.OnActivity, options.OnForward);
+        var backward = new BytePump(second, first, check, options.OnActivity, options.OnBackward);
         await Task.WhenAll(forward.RunAsync(), backward.RunAsync()).ConfigureAwait(false);
         return new SocketRelayResult(forward.Bytes, backward.Bytes, forward.Completed && backward.Completed);
     }

@@ -13,12 +13,12 @@ internal static class Tunnel
     private static readonly Action<int> Received = ProxyMetrics.AddReceived;
 
     /// <summary>Relays until both sides are done or the sockets are shut down.</summary>
-    public static async Task RunAsync(Socket client, Socket upstream, Action onActivity)
+    public static async Task<SocketRelayResult> RunAsync(Socket client, Socket upstream, Action onActivity)
     {
         ProxyMetrics.ActiveTunnels.Add(1);
         try
         {
-            await SocketRelay.RunAsync(client, upstream, new SocketRelayOptions { OnActivity = onActivity, OnForward = Transmitted, OnBackward = Received }).ConfigureAwait(false);
+            return await SocketRelay.RunAsync(client, upstream, new SocketRelayOptions { OnActivity = onActivity, OnForward = Transmitted, OnBackward = Received }).ConfigureAwait(false);
         }
         finally
         {

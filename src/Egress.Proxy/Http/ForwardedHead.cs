@@ -1,17 +1,22 @@
+using System.Buffers;
 using System.Text;
 
 namespace Egress.Proxy.Http;
 
-/// <summary>Builds the heads a proxy sends on: origin-form requests and relayed responses without hop-by-hop fields.</summary>
+/// <summary>
+/// Builds the heads a proxy sends on: origin-form requests and relayed responses without hop-by-hop fields.
+/// Heads are written as Latin-1 straight into a pooled buffer (no intermediate string): on a keep-alive
+/// connection this runs twice per request.
+/// </summary>
 internal static class ForwardedHead
 {
     /// <summary>The request head for the destination: origin-form target, the decided <paramref name="host"/>, end-to-end fields.</summary>
-    public static byte[] Request(HttpHead head, string pathAndQuery, string host)
+    public static PooledBytes Request(HttpHead head, string pathAndQuery, string host)
     {
-        var sb = new StringBuilder(256);
-        sb.Append(head.First).Append(' ').Append(pathAndQuery).Append(' ').Append(head.Third).Append("\r\n");
-        sb.Append("Host: ").Append(host).Append("\r\n");
         bool upgrade = UpgradeRules.Requested(head);
+        var writer = new Writer(256);
+        writer.Line(head.First, " ", pathAndQuery, " ", head.Third);
+        writer.Field("Host", host);
         foreach (var field in head.Headers)
         {
             if (field.Is("Host") || (HopByHop.Is(field, head) && !(upgrade && field.Is("Upgrade"))))
@@ -19,27 +24,30 @@ internal static class ForwardedHead
                 continue;
             }
 
-            sb.Append(field.Name).Append(": ").Append(field.Value).Append("\r\n");
+            writer.Field(field.Name, field.Value);
         }
 
         if (upgrade)
         {
-            sb.Append("Connection: upgrade\r\n");
+            writer.Field("Connection", "upgrade");
         }
 
-        sb.Append("\r\n");
-        return Encoding.Latin1.GetBytes(sb.ToString());
+        writer.Append("\r\n");
+        return writer.Finish(ReadOnlySpan<byte>.Empty);
     }
 
-    /// <summary>The final response head for the client, with <c>Connection: close</c> when <paramref name="close"/>.</summary>
-    public static byte[] Response(HttpHead response, bool close, int sizeHint)
+    /// <summary>
+    /// The final response head for the client, with <c>Connection: close</c> when <paramref name="close"/>,
+    /// followed by <paramref name="body"/> (body bytes already received, sent with the head in one write).
+    /// </summary>
+    public static PooledBytes Response(HttpHead response, bool close, int sizeHint, ReadOnlySpan<byte> body = default)
     {
-        var sb = new StringBuilder(sizeHint + 32);
-        sb.Append(response.First).Append(' ').Append(response.Second).Append(' ').Append(response.Third).Append("\r\n");
         bool upgrade = response.Second == "101";
 
         // RFC 9112 6.3: Transfer-Encoding overrides Content-Length, which must then not be forwarded.
         bool transferCoded = response.Get("Transfer-Encoding") is not null;
+        var writer = new Writer(sizeHint + 32 + body.Length);
+        writer.Line(response.First, " ", response.Second, " ", response.Third);
         foreach (var field in response.Headers)
         {
             if ((HopByHop.Is(field, response) && !(upgrade && (field.Is("Upgrade") || field.Is("Connection"))))
@@ -48,15 +56,77 @@ internal static class ForwardedHead
                 continue;
             }
 
-            sb.Append(field.Name).Append(": ").Append(field.Value).Append("\r\n");
+            writer.Field(field.Name, field.Value);
         }
 
         if (close)
         {
-            sb.Append("Connection: close\r\n");
+            writer.Field("Connection", "close");
         }
 
-        sb.Append("\r\n");
-        return Encoding.Latin1.GetBytes(sb.ToString());
+        writer.Append("\r\n");
+        return writer.Finish(body);
     }
+
+    private struct Writer(int capacity)
+    {
+        private byte[] _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, 256));
+        private int _length;
+
+        public void Line(string a, string b, string c, string d, string e)
+        {
+            Append(a);
+            Append(b);
+            Append(c);
+            Append(d);
+            Append(e);
+            Append("\r\n");
+        }
+
+        public void Field(string name, string value)
+        {
+            Append(name);
+            Append(": ");
+            Append(value);
+            Append("\r\n");
+        }
+
+        public void Append(string text)
+        {
+            // Header text came in as Latin-1 (HeadParser), so each char is one byte and the count is exact.
+            Ensure(text.Length);
+            _length += Encoding.Latin1.GetBytes(text, _buffer.AsSpan(_length));
+        }
+
+        public PooledBytes Finish(ReadOnlySpan<byte> tail)
+        {
+            Ensure(tail.Length);
+            tail.CopyTo(_buffer.AsSpan(_length));
+            return new PooledBytes(_buffer, _length + tail.Length);
+        }
+
+        private void Ensure(int more)
+        {
+            if (_length + more > _buffer.Length)
+            {
+                var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _length + more));
+                _buffer.AsSpan(0, _length).CopyTo(bigger);
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = bigger;
+            }
+        }
+    }
+}
+
+/// <summary>Bytes in a buffer rented from <see cref="ArrayPool{T}.Shared"/>; <see cref="Dispose"/> gives it back (once).</summary>
+internal readonly struct PooledBytes(byte[] buffer, int length) : IDisposable
+{
+    /// <summary>The bytes.</summary>
+    public ReadOnlyMemory<byte> Memory => buffer.AsMemory(0, length);
+
+    /// <summary>Number of bytes.</summary>
+    public int Length => length;
+
+    /// <inheritdoc />
+    public void Dispose() => ArrayPool<byte>.Shared.Return(buffer);
 }

@@ -57,9 +57,10 @@ internal sealed class HttpHead
                 continue;
             }
 
-            foreach (var part in h.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            // Span-split: this runs for every forwarded field (HopByHop), so it must not allocate.
+            foreach (var range in h.Value.AsSpan().Split(','))
             {
-                if (part.Equals(token, StringComparison.OrdinalIgnoreCase))
+                if (h.Value.AsSpan(range).Trim().Equals(token, StringComparison.OrdinalIgnoreCase))
                 {
                     return true;
                 }

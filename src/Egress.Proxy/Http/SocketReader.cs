@@ -34,12 +34,21 @@ internal sealed class SocketReader(Socket socket, int capacity, Action? onActivi
     /// <summary>Whether the buffer holds <c>capacity</c> pending bytes and can take no more.</summary>
     public bool IsFull => _buffer is not null && _start == 0 && _end == _buffer.Length && _buffer.Length >= _capacity;
 
-    /// <summary>Waits until bytes are available without holding a buffer; false at end of stream.</summary>
-    public async ValueTask<bool> WaitForDataAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits until bytes are available; false at end of stream. Without <paramref name="holdBuffer"/> the wait
+    /// holds no buffer (a zero-byte receive, then a read: two system calls more than a plain read when the bytes
+    /// are already there, one more when they are not); with it, a plain read into the 4 KiB first buffer.
+    /// </summary>
+    public async ValueTask<bool> WaitForDataAsync(CancellationToken cancellationToken, bool holdBuffer = false)
     {
         if (Count > 0)
         {
             return true;
+        }
+
+        if (holdBuffer)
+        {
+            return await ReadMoreAsync(cancellationToken).ConfigureAwait(false) > 0;
         }
 
         Release();
