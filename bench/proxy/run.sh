@@ -25,13 +25,15 @@ PROXIES=${PROXIES:-"egress egress-tool squid tinyproxy"}
 BASE_PORT=${BASE_PORT:-18480}
 OUT=${OUT:-artifacts/proxy-bench}
 
-TARGET_PORT=$((BASE_PORT + 1)); BULK_PORT=$((BASE_PORT + 2))
+TARGET_PORT=$((BASE_PORT + 1)); BULK_PORT=$((BASE_PORT + 2)); SOCAT_PORT=$((BASE_PORT + 7))
 declare -A PORT=([egress]=$((BASE_PORT + 3)) [squid]=$((BASE_PORT + 4)) [tinyproxy]=$((BASE_PORT + 5)) [egress-tool]=$((BASE_PORT + 6)))
 
 need=()
 command -v squid >/dev/null || need+=(squid)
 command -v tinyproxy >/dev/null || need+=(tinyproxy)
 command -v curl >/dev/null || need+=(curl)
+# socat is no proxy: a plain TCP relay in C (read/write through a buffer), a reference for what any relay hop costs in bulk.
+command -v socat >/dev/null || need+=(socat)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}" >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
@@ -161,6 +163,16 @@ for p in $PROXIES direct; do
   record "$out" bulk "$p" 1 $(( $(cpu_ticks "$p") - before ))
 done
 
+# The same bulk stream through socat, a TCP relay (no CONNECT, no policy) on the same 2 cores: what one extra
+# hop costs when the relay is a small C program.
+socat -b 262144 "TCP-LISTEN:$SOCAT_PORT,bind=127.0.0.1,reuseaddr,fork" "TCP:127.0.0.1:$BULK_PORT" &
+PID[socat-relay]=$!; pids+=($!)
+wait_port "$SOCAT_PORT"
+echo "bulk socat-relay" >&2
+before=$(cpu_ticks socat-relay)
+out=$("${LOAD[@]}" bulk --proxy direct --target "127.0.0.1:$SOCAT_PORT" --mb "$BULK_MB")
+record "$out" bulk socat-relay 1 $(( $(cpu_ticks socat-relay) - before ))
+
 # RSS of a process and its descendants, in KiB ($2 = RssAnon for the anonymous part only: heap, stacks,
 # buffers — without the mapped program and libraries, which the kernel can drop and share).
 tree_rss() {
@@ -203,6 +215,7 @@ import json, sys, os
 rows = [json.loads(l) for l in open(sys.argv[1])]
 hz = os.sysconf("SC_CLK_TCK")
 proxies = [p for p in ["egress", "egress-tool", "squid", "tinyproxy", "direct"] if any(r["proxy"] == p for r in rows)]
+bulk_columns = proxies + (["socat-relay"] if any(r["proxy"] == "socat-relay" for r in rows) else [])
 by = {(r["kind"], r["proxy"], r["clients"]): r for r in rows}
 print(f"Load average at the end (1/5/15 min): {sys.argv[2]}; {sys.argv[3]} s per row; loopback, 2 cores shared by load generator, proxies and target.\n")
 def cpu(r):
@@ -219,9 +232,9 @@ for kind, title in [("connect", "New CONNECT tunnel + one request"), ("http", "K
         print(f"| {c} | " + " | ".join(cells) + " |")
     print()
 print("### Bulk through one tunnel (MB/s) · proxy CPU seconds\n")
-print("| " + " | ".join(proxies) + " |")
-print("|" + "---:|" * len(proxies))
-print("| " + " | ".join((f'{by[("bulk", p, 1)]["mb_per_s"]:,.0f}' + (f' · {by[("bulk", p, 1)]["cpu_ticks"] / hz:.2f} s' if p != "direct" else "")) if ("bulk", p, 1) in by else "–" for p in proxies) + " |\n")
+print("| " + " | ".join(bulk_columns) + " |")
+print("|" + "---:|" * len(bulk_columns))
+print("| " + " | ".join((f'{by[("bulk", p, 1)]["mb_per_s"]:,.0f}' + (f' · {by[("bulk", p, 1)]["cpu_ticks"] / hz:.2f} s' if p not in ("direct", "socat-relay") else "")) if ("bulk", p, 1) in by else "–" for p in bulk_columns) + " |\n")
 ps = [p for p in proxies if p != "direct"]
 for kind, title in [("idle", "idle tunnels"), ("stalled", f"stalled tunnels ({sys.argv[4]} KiB requested, client never reads)")]:
     counts = sorted({r["clients"] for r in rows if r["kind"] == kind})
@@ -254,7 +267,8 @@ for c in sorted({r["clients"] for r in rows if r["kind"] == "http"}):
         parts.append(f"keep-alive c={c} {e / d:.2f}× direct")
 e, d = g("bulk", "egress", 1, "mb_per_s"), g("bulk", "direct", 1, "mb_per_s")
 if e and d:
-    parts.append(f"bulk {e / d:.2f}× direct")
+    s = g("bulk", "socat-relay", 1, "mb_per_s")
+    parts.append(f"bulk {e / d:.2f}× direct" + (f" (socat relay {s / d:.2f}×)" if s else ""))
 r0 = by.get(("idle", "egress", 0))
 if r0:
     parts.append(f"RSS after load {r0['rss_kib'] / 1024:.1f} MiB" + (f" ({r0['anon_kib'] / 1024:.1f} MiB anonymous)" if r0.get("anon_kib") else ""))
