@@ -27,6 +27,9 @@ public sealed class EgressProxyServer : IAsyncDisposable
     private readonly Gateway.PolicyHolder _policies;
     private readonly ConcurrentDictionary<long, ProxyConnection> _connections = new();
     private readonly Socket _listener;
+    // Handed to every connection: made once here, not as two new closures per accepted connection.
+    private readonly Func<bool> _isStopping;
+    private readonly Func<Roles.RoleTable?> _currentRoles;
     private ITimer? _sweep;
     private Task? _acceptLoop;
     private readonly int _maxConnections;
@@ -57,6 +60,8 @@ public sealed class EgressProxyServer : IAsyncDisposable
         _connector = new UpstreamConnector(() => policies.Policy, _options, UpstreamConnector.Source, () => policies.Current.Generation);
         _maxConnections = DescriptorLimits.EffectiveMaxConnections(_options.MaxConnections);
         _listener = new Socket(_options.Listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        _isStopping = () => _stopping;
+        _currentRoles = () => _policies.Current.Roles;
     }
 
     /// <summary>The policy enforced now.</summary>
@@ -268,7 +273,7 @@ public sealed class EgressProxyServer : IAsyncDisposable
         }
 
         long id = Interlocked.Increment(ref _nextId);
-        var connection = new ProxyConnection(client, _options, _connector, _time, () => _stopping, identity, () => _policies.Current.Roles);
+        var connection = new ProxyConnection(client, _options, _connector, _time, _isStopping, identity, _currentRoles);
         _connections[id] = connection;
         connection.Completion = RunAsync(id, connection);
     }
