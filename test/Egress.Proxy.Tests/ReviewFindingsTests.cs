@@ -1,0 +1,574 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using CsCheck;
+using Egress.Proxy.Http;
+using Egress.Proxy.Tests.Support;
+
+namespace Egress.Proxy.Tests;
+
+/// <summary>
+/// Review of the hot-path changes (head and early body in one pooled write, span-split Connection lists, the
+/// UpstreamKey, tunnels closing without shutdown, the first head read without a zero-byte wait). Every test
+/// runs on real loopback sockets with bounded waits.
+/// </summary>
+public sealed class ReviewFindingsTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task EdgeResponses_OnOneKeptAliveClientConnection_AreEachFramedExactly_NothingLostOrDuplicated()
+    {
+        // Each entry: the request method, the origin's bytes (one write), the body the client must get.
+        var script = new (string Method, string Response, string Body, bool NoContentLength)[]
+        {
+            ("HEAD", "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", "", false),
+            ("GET", "HTTP/1.1 204 No Content\r\nContent-Length: 7\r\n\r\n", "", false),
+            ("GET", "HTTP/1.1 304 Not Modified\r\nContent-Length: 1234\r\nETag: \"x\"\r\n\r\n", "", false),
+            ("GET", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", "", false),
+            ("GET", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst", "first", false),
+            ("GET", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n5\r\nhello\r\n0\r\n\r\n", "5\r\nhello\r\n0\r\n\r\n", true),
+            ("GET", "HTTP/1.1 100 Continue\r\nContent-Length: 9\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond", "second", false),
+            ("HEAD", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nLEAKYthird", "", false),
+            ("GET", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nlast!", "last!", false),
+        };
+        using var origin = new SequenceOrigin(script.Select(s => Encoding.Latin1.GetBytes(s.Response)).ToArray());
+        await using var proxy = TestProxy.Start("127.0.0.1");
+        using var client = new TcpClient { NoDelay = true };
+        await client.ConnectAsync(IPAddress.Loopback, proxy.Port);
+        var stream = client.GetStream();
+
+        for (int i = 0; i < script.Length; i++)
+        {
+            var (method, _, body, noLength) = script[i];
+            string close = i == script.Length - 1 ? "Connection: close\r\n" : "";
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"{method} http://127.0.0.1:{origin.Port}/{i} HTTP/1.1\r\nHost: 127.0.0.1:{origin.Port}\r\n{close}\r\n"));
+            string head = await ReadHeadAsync(stream);
+            if (i == 6)
+            {
+                // The interim response is passed on verbatim, then the final one follows.
+                Assert.StartsWith("HTTP/1.1 100 ", head, StringComparison.Ordinal);
+                head = await ReadHeadAsync(stream);
+            }
+
+            Assert.StartsWith("HTTP/1.1 ", head, StringComparison.Ordinal);
+            Assert.Equal(!noLength, head.Contains("Content-Length", StringComparison.OrdinalIgnoreCase));
+            var got = new byte[body.Length];
+            await stream.ReadExactlyAsync(got).AsTask().WaitAsync(Bound);
+            Assert.Equal(body, Encoding.Latin1.GetString(got));
+        }
+
+        // After the last (Connection: close) response nothing more may come: no leftovers of earlier bodies.
+        string rest = await TestProxy.ReadToEndAsync(stream);
+        Assert.Equal("", rest);
+    }
+
+    [Fact]
+    public async Task LargeResponseHead_ManyFieldsWithoutSpaces_AndLatin1Values_RoundTripByteExact_WithBodyInTheSameWrite()
+    {
+        // Fields written "name:value" (no space) come out one byte longer each ("name: value"), so the pooled
+        // head outgrows its first rental (Writer.Ensure) while body bytes follow it in the same buffer.
+        var head = new StringBuilder("HTTP/1.1 200 \u00e9t\u00e9\r\n");
+        var expectedFields = new List<string>();
+        for (int i = 0; i < 120; i++)
+        {
+            string value = $"caf\u00e9-\u00ff\u0080\u00a0-{i}-" + new string((char)(0x80 + (i % 0x80)), 200);
+            head.Append(FieldName(i)).Append(':').Append(value).Append("\r\n");
+            expectedFields.Add($"{FieldName(i)}: {value}\r\n");
+        }
+
+        var body = new byte[3000];
+        new Random(5).NextBytes(body);
+        head.Append("Content-Length: ").Append(body.Length).Append("\r\n\r\n");
+        byte[] first = [.. Encoding.Latin1.GetBytes(head.ToString()), .. body];
+        byte[] second = Encoding.Latin1.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext");
+        Assert.True(first.Length > 24 * 1024);
+        using var origin = new SequenceOrigin([first, second]);
+        await using var proxy = TestProxy.Start("127.0.0.1");
+        using var client = new TcpClient { NoDelay = true };
+        await client.ConnectAsync(IPAddress.Loopback, proxy.Port);
+        var stream = client.GetStream();
+        string request = $"GET http://127.0.0.1:{origin.Port}/ HTTP/1.1\r\nHost: 127.0.0.1:{origin.Port}\r\n";
+
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request + "\r\n"));
+        string got = await ReadHeadAsync(stream);
+        var gotBody = new byte[body.Length];
+        await stream.ReadExactlyAsync(gotBody).AsTask().WaitAsync(Bound);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request + "Connection: close\r\n\r\n"));
+        string rest = await TestProxy.ReadToEndAsync(stream);
+
+        Assert.StartsWith("HTTP/1.1 200 \u00e9t\u00e9\r\n", got, StringComparison.Ordinal);
+        foreach (string field in expectedFields)
+        {
+            Assert.Contains(field, got, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(body, gotBody);
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", rest, StringComparison.Ordinal);
+        Assert.EndsWith("\r\n\r\nnext", rest, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LargeRequestHead_WithLatin1Values_ReachesTheOriginByteExact()
+    {
+        // The request head's pooled writer starts at 256 bytes: ~20 KiB of fields make it grow many times.
+        var fields = new StringBuilder();
+        var expected = new List<string>();
+        for (int i = 0; i < 100; i++)
+        {
+            string value = $"\u00e9\u00ff\u0080-{i}-" + new string((char)(0xA0 + (i % 0x5F)), 200);
+            fields.Append(FieldName(i)).Append(": ").Append(value).Append("\r\n");
+            expected.Add($"{FieldName(i)}: {value}\r\n");
+        }
+
+        using var origin = new SequenceOrigin([Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")]);
+        await using var proxy = TestProxy.Start("127.0.0.1");
+        string response = await proxy.SendRawAsync($"GET http://127.0.0.1:{origin.Port}/p?q=1 HTTP/1.1\r\nHost: 127.0.0.1:{origin.Port}\r\n{fields}Connection: close\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 200 OK", response, StringComparison.Ordinal);
+        Assert.EndsWith("ok", response, StringComparison.Ordinal);
+        string seen = Assert.Single(origin.Requests);
+        Assert.StartsWith("GET /p?q=1 HTTP/1.1\r\nHost: 127.0.0.1:", seen, StringComparison.Ordinal);
+        foreach (string field in expected)
+        {
+            Assert.Contains(field, seen, StringComparison.Ordinal);
+        }
+
+        Assert.EndsWith("\r\n\r\n", seen, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LargeBodyInTheSameWriteAsTheHead_IsRelayedWhole_ThenTheNextRequestIsServed()
+    {
+        var body = new byte[300 * 1024];
+        new Random(11).NextBytes(body);
+        byte[] first = [.. Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\n\r\n"), .. body];
+        using var origin = new SequenceOrigin([first, Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nend")]);
+        await using var proxy = TestProxy.Start("127.0.0.1");
+        using var client = new TcpClient { NoDelay = true };
+        await client.ConnectAsync(IPAddress.Loopback, proxy.Port);
+        var stream = client.GetStream();
+        string request = $"GET http://127.0.0.1:{origin.Port}/ HTTP/1.1\r\nHost: 127.0.0.1:{origin.Port}\r\n";
+
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request + "\r\n"));
+        await ReadHeadAsync(stream);
+        var got = new byte[body.Length];
+        await stream.ReadExactlyAsync(got).AsTask().WaitAsync(Bound);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request + "Connection: close\r\n\r\n"));
+        string rest = await TestProxy.ReadToEndAsync(stream);
+
+        Assert.Equal(SHA256.HashData(body), SHA256.HashData(got));
+        Assert.EndsWith("\r\n\r\nend", rest, StringComparison.Ordinal);
+        Assert.Equal(1, origin.Connections);
+    }
+
+    [Fact]
+    public async Task BodyShorterThanContentLength_ThenOriginCloses_ClientConnectionIsClosed_NotReused()
+    {
+        using var origin = new SequenceOrigin([Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")], closeAfterEach: true);
+        await using var proxy = TestProxy.Start("127.0.0.1");
+        using var client = new TcpClient { NoDelay = true };
+        await client.ConnectAsync(IPAddress.Loopback, proxy.Port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET http://127.0.0.1:{origin.Port}/ HTTP/1.1\r\nHost: 127.0.0.1:{origin.Port}\r\n\r\n"));
+
+        string all = await TestProxy.ReadToEndAsync(stream);
+
+        // The short body is passed on as it came, then the client connection ends (a truncated response must
+        // not be followed by anything that could be taken for its remaining bytes).
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", all, StringComparison.Ordinal);
+        Assert.EndsWith("\r\n\r\nabc", all, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SplitListContains_MatchesTheOldStringSplitSemantics()
+    {
+        // Old: Value.Split(',', TrimEntries | RemoveEmptyEntries).Any(p => p.Equals(token, OrdinalIgnoreCase)).
+        var piece = Gen.OneOf(Gen.Const("close"), Gen.Const("CLOSE"), Gen.Const("keep-alive"), Gen.Const("upgrade"), Gen.Const(" "), Gen.Const("\t"),
+            Gen.Const(","), Gen.Const("clo se"), Gen.Const("closed"), Gen.Const("\u00a0close"), Gen.String[Gen.Char["a-zA-Z ,\t-"], 0, 6]);
+        var gen = Gen.Select(piece.Array[0, 8], Gen.OneOf(Gen.Const("close"), Gen.Const("upgrade"), Gen.Const("x-a")));
+        gen.Sample((parts, token) =>
+        {
+            string value = string.Concat(parts).Trim(' ', '\t');
+            if (value.Length == 0)
+            {
+                return;
+            }
+
+            var head = HeadParser.ParseResponse(Encoding.Latin1.GetBytes($"HTTP/1.1 200 OK\r\nConnection: {value}\r\n\r\n"), 10);
+            bool old = head.Get("Connection")!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Any(p => p.Equals(token, StringComparison.OrdinalIgnoreCase));
+            Assert.Equal(old, head.ListContains("Connection", token));
+        }, iter: 5000);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ConnectTunnel_DataThenImmediateFin_EachPeerGetsEveryByte_AndAnOrderlyEnd(bool upstreamFirst)
+    {
+        // Sizes straddling the 16 KiB short-splice threshold and the 64 KiB pipe, sent as separate bursts.
+        int[] bursts = [1, 16 * 1024 - 1, 16 * 1024, 16 * 1024 + 1, 64 * 1024, 200 * 1024];
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        await using var proxy = TestProxy.Start("127.0.0.1");
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await client.ConnectAsync(IPAddress.Loopback, proxy.Port);
+        await client.SendAsync(Encoding.ASCII.GetBytes($"CONNECT 127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port} HTTP/1.1\r\n\r\n"), SocketFlags.None);
+        using var upstream = await listener.AcceptSocketAsync().WaitAsync(Bound);
+        var established = new byte[39];
+        await ReceiveExactlyAsync(client, established);
+        Assert.Equal("HTTP/1.1 200 Connection Established\r\n\r\n", Encoding.ASCII.GetString(established));
+
+        // Non-TLS first byte ('P'), so the tunnel is not held for a ClientHello.
+        var (fromClient, clientHash) = Pattern(bursts, 'P');
+        var (fromUpstream, upstreamHash) = Pattern(bursts, 'Q');
+        Task<(byte[] Hash, long Length, bool Reset)> atUpstream, atClient;
+        if (upstreamFirst)
+        {
+            await SendBurstsAsync(upstream, fromUpstream, bursts);
+            atClient = ReceiveToEndAsync(client);
+            await atClient.WaitAsync(Bound);
+            await SendBurstsAsync(client, fromClient, bursts);
+            atUpstream = ReceiveToEndAsync(upstream);
+        }
+        else
+        {
+            await SendBurstsAsync(client, fromClient, bursts);
+            atUpstream = ReceiveToEndAsync(upstream);
+            await atUpstream.WaitAsync(Bound);
+            await SendBurstsAsync(upstream, fromUpstream, bursts);
+            atClient = ReceiveToEndAsync(client);
+        }
+
+        var up = await atUpstream.WaitAsync(Bound);
+        var down = await atClient.WaitAsync(Bound);
+        Assert.False(up.Reset, "the destination saw a reset instead of an orderly end");
+        Assert.False(down.Reset, "the client saw a reset instead of an orderly end");
+        Assert.Equal(fromClient.Length, up.Length);
+        Assert.Equal(fromUpstream.Length, down.Length);
+        Assert.Equal(clientHash, up.Hash);
+        Assert.Equal(upstreamHash, down.Hash);
+        await WaitForNoConnectionsAsync(proxy);
+    }
+
+    [Fact]
+    public async Task ConnectTunnel_SlowReaderOfALargeTransfer_GetsEveryByte_AndAnOrderlyEnd()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        await using var proxy = TestProxy.Start("127.0.0.1");
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveBufferSize = 8 * 1024 };
+        await client.ConnectAsync(IPAddress.Loopback, proxy.Port);
+        await client.SendAsync(Encoding.ASCII.GetBytes($"CONNECT 127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port} HTTP/1.1\r\n\r\n"), SocketFlags.None);
+        using var upstream = await listener.AcceptSocketAsync().WaitAsync(Bound);
+        await ReceiveExactlyAsync(client, new byte[39]);
+
+        // The client says its piece and half-closes at once; the destination then streams 8 MiB and closes
+        // while the reader is still slow (bytes still in the proxy's pipe when the destination's FIN arrives).
+        await client.SendAsync("PING"u8.ToArray(), SocketFlags.None);
+        client.Shutdown(SocketShutdown.Send);
+        var ping = await ReceiveToEndAsync(upstream).WaitAsync(Bound);
+        Assert.Equal(4, ping.Length);
+        var (data, hash) = Pattern([8 * 1024 * 1024], 'Z');
+        var sending = SendBurstsAsync(upstream, data, [data.Length]);
+        var down = await ReceiveToEndAsync(client, slow: true).WaitAsync(TimeSpan.FromSeconds(60));
+        await sending.WaitAsync(Bound);
+
+        Assert.False(down.Reset, "the client saw a reset instead of an orderly end");
+        Assert.Equal(data.Length, down.Length);
+        Assert.Equal(hash, down.Hash);
+        await WaitForNoConnectionsAsync(proxy);
+    }
+
+    [Fact]
+    public async Task ConnectTunnel_DestinationResets_ClientConnectionEnds()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        await using var proxy = TestProxy.Start("127.0.0.1");
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await client.ConnectAsync(IPAddress.Loopback, proxy.Port);
+        await client.SendAsync(Encoding.ASCII.GetBytes($"CONNECT 127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port} HTTP/1.1\r\n\r\n"), SocketFlags.None);
+        var upstream = await listener.AcceptSocketAsync().WaitAsync(Bound);
+        await ReceiveExactlyAsync(client, new byte[39]);
+        await upstream.SendAsync("hi"u8.ToArray(), SocketFlags.None);
+        upstream.LingerState = new LingerOption(true, 0);
+        upstream.Dispose(); // RST
+
+        var down = await ReceiveToEndAsync(client).WaitAsync(Bound);
+
+        Assert.True(down.Length <= 2);
+        await WaitForNoConnectionsAsync(proxy);
+    }
+
+    [Fact]
+    public async Task SilentNewConnection_Gets408_AndIsClosed()
+    {
+        await using var proxy = TestProxy.Start("127.0.0.1", new ProxyOptions { HeaderTimeout = TimeSpan.FromMilliseconds(400) });
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, proxy.Port);
+
+        string response = await TestProxy.ReadToEndAsync(client.GetStream());
+
+        Assert.StartsWith("HTTP/1.1 408 ", response, StringComparison.Ordinal);
+        await WaitForNoConnectionsAsync(proxy);
+    }
+
+    [Fact]
+    public async Task ConnectionsThatCloseOrResetAtOnce_LeaveNothingBehind_AndTheProxyServesTheNext()
+    {
+        using var origin = new SequenceOrigin([Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")]);
+        await using var proxy = TestProxy.Start("127.0.0.1");
+        for (int i = 0; i < 40; i++)
+        {
+            using var quick = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await quick.ConnectAsync(IPAddress.Loopback, proxy.Port);
+            if (i % 2 == 0)
+            {
+                quick.LingerState = new LingerOption(true, 0); // RST
+            }
+        }
+
+        await WaitForNoConnectionsAsync(proxy);
+        string response = await proxy.SendRawAsync($"GET http://127.0.0.1:{origin.Port}/ HTTP/1.1\r\nHost: 127.0.0.1:{origin.Port}\r\nConnection: close\r\n\r\n");
+        Assert.EndsWith("\r\n\r\nok", response, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HeadSentOneByteAtATime_IsServed_ThenAKeptAliveRequestToo()
+    {
+        using var origin = new SequenceOrigin([
+            Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\none"),
+            Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\ntwo")]);
+        await using var proxy = TestProxy.Start("127.0.0.1");
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await client.ConnectAsync(IPAddress.Loopback, proxy.Port);
+        string request = $"GET http://127.0.0.1:{origin.Port}/ HTTP/1.1\r\nHost: 127.0.0.1:{origin.Port}\r\n\r\n";
+        using var stream = new NetworkStream(client, ownsSocket: false);
+
+        foreach (byte b in Encoding.ASCII.GetBytes(request))
+        {
+            await client.SendAsync(new[] { b }, SocketFlags.None);
+            await Task.Delay(2);
+        }
+
+        await ReadHeadAsync(stream);
+        var one = new byte[3];
+        await stream.ReadExactlyAsync(one).AsTask().WaitAsync(Bound);
+        foreach (byte b in Encoding.ASCII.GetBytes(request))
+        {
+            await client.SendAsync(new[] { b }, SocketFlags.None);
+        }
+
+        await ReadHeadAsync(stream);
+        var two = new byte[3];
+        await stream.ReadExactlyAsync(two).AsTask().WaitAsync(Bound);
+
+        Assert.Equal("one", Encoding.ASCII.GetString(one));
+        Assert.Equal("two", Encoding.ASCII.GetString(two));
+    }
+
+    // "X-Field-N" names, distinct per index.
+    private static string FieldName(int i) => "X-Field-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static (byte[] Data, byte[] Hash) Pattern(int[] bursts, char first)
+    {
+        var data = new byte[bursts.Sum()];
+        new Random(first).NextBytes(data);
+        data[0] = (byte)first;
+        return (data, SHA256.HashData(data));
+    }
+
+    private static async Task SendBurstsAsync(Socket socket, byte[] data, int[] bursts)
+    {
+        int offset = 0;
+        foreach (int n in bursts)
+        {
+            int end = offset + n;
+            while (offset < end)
+            {
+                offset += await socket.SendAsync(data.AsMemory(offset, end - offset), SocketFlags.None);
+            }
+
+            await Task.Delay(20);
+        }
+
+        socket.Shutdown(SocketShutdown.Send);
+    }
+
+    private static async Task<(byte[] Hash, long Length, bool Reset)> ReceiveToEndAsync(Socket socket, bool slow = false)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[slow ? 4096 : 65536];
+        long total = 0;
+        int reads = 0;
+        try
+        {
+            int n;
+            while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token)) > 0)
+            {
+                hash.AppendData(buffer, 0, n);
+                total += n;
+                if (slow && ++reads % 64 == 0)
+                {
+                    await Task.Delay(1, cts.Token);
+                }
+            }
+        }
+        catch (SocketException)
+        {
+            return (hash.GetHashAndReset(), total, true);
+        }
+
+        return (hash.GetHashAndReset(), total, false);
+    }
+
+    private static async Task ReceiveExactlyAsync(Socket socket, byte[] buffer)
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        int have = 0;
+        while (have < buffer.Length)
+        {
+            int n = await socket.ReceiveAsync(buffer.AsMemory(have), SocketFlags.None, cts.Token);
+            Assert.NotEqual(0, n);
+            have += n;
+        }
+    }
+
+    private static async Task<string> ReadHeadAsync(NetworkStream stream)
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        var seen = new List<byte>();
+        var one = new byte[1];
+        while (seen.Count < 4 || seen[^4] != '\r' || seen[^3] != '\n' || seen[^2] != '\r' || seen[^1] != '\n')
+        {
+            Assert.Equal(1, await stream.ReadAsync(one, cts.Token));
+            seen.Add(one[0]);
+        }
+
+        return Encoding.Latin1.GetString(seen.ToArray());
+    }
+
+    private static async Task WaitForNoConnectionsAsync(TestProxy proxy)
+    {
+        for (int i = 0; i < 200 && proxy.Server.ActiveConnections > 0; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(0, proxy.Server.ActiveConnections);
+    }
+
+    /// <summary>
+    /// An origin on 127.0.0.1 that answers the n-th request head it receives (over any of its connections) with
+    /// the n-th scripted response in one write, and records each request head. Bounded: 30 s, 16 connections.
+    /// </summary>
+    private sealed class SequenceOrigin : IDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly CancellationTokenSource _cts = new(TimeSpan.FromSeconds(30));
+        private readonly byte[][] _responses;
+        private readonly bool _closeAfterEach;
+        private readonly ConcurrentQueue<string> _requests = new();
+        private int _next = -1;
+        private int _connections;
+
+        public SequenceOrigin(byte[][] responses, bool closeAfterEach = false)
+        {
+            _responses = responses;
+            _closeAfterEach = closeAfterEach;
+            _listener.Start();
+            _ = AcceptAsync();
+        }
+
+        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+        public int Connections => Volatile.Read(ref _connections);
+
+        public IReadOnlyCollection<string> Requests => _requests.ToArray();
+
+        public void Dispose()
+        {
+            _cts.Cancel();
+            _listener.Stop();
+            _cts.Dispose();
+        }
+
+        private async Task AcceptAsync()
+        {
+            try
+            {
+                for (int i = 0; i < 16; i++)
+                {
+                    var client = await _listener.AcceptSocketAsync(_cts.Token);
+                    Interlocked.Increment(ref _connections);
+                    _ = ServeAsync(client);
+                }
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                // Stopped.
+            }
+        }
+
+        private async Task ServeAsync(Socket socket)
+        {
+            using var owned = socket;
+            var pending = new List<byte>();
+            var buffer = new byte[65536];
+            try
+            {
+                while (true)
+                {
+                    int end;
+                    while ((end = IndexOfHeadEnd(pending)) < 0)
+                    {
+                        int n = await socket.ReceiveAsync(buffer, SocketFlags.None, _cts.Token);
+                        if (n == 0)
+                        {
+                            return;
+                        }
+
+                        pending.AddRange(buffer.AsSpan(0, n));
+                    }
+
+                    _requests.Enqueue(Encoding.Latin1.GetString(pending.GetRange(0, end + 4).ToArray()));
+                    pending.RemoveRange(0, end + 4);
+                    int index = Interlocked.Increment(ref _next);
+                    if (index >= _responses.Length)
+                    {
+                        return;
+                    }
+
+                    await socket.SendAsync(_responses[index], SocketFlags.None, _cts.Token);
+                    if (_closeAfterEach)
+                    {
+                        socket.Shutdown(SocketShutdown.Send);
+                        return;
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                // Bounded or cut.
+            }
+        }
+
+        private static int IndexOfHeadEnd(List<byte> bytes)
+        {
+            for (int i = 0; i + 3 < bytes.Count; i++)
+            {
+                if (bytes[i] == '\r' && bytes[i + 1] == '\n' && bytes[i + 2] == '\r' && bytes[i + 3] == '\n')
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
+    }
+}
