@@ -32,6 +32,7 @@ public sealed class ReviewFindingsTests
             ("GET", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n5\r\nhello\r\n0\r\n\r\n", "5\r\nhello\r\n0\r\n\r\n", true),
             ("GET", "HTTP/1.1 100 Continue\r\nContent-Length: 9\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond", "second", false),
             ("HEAD", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nLEAKYthird", "", false),
+            ("GET", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcEXTRA", "abc", false),
             ("GET", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nlast!", "last!", false),
         };
         using var origin = new SequenceOrigin(script.Select(s => Encoding.Latin1.GetBytes(s.Response)).ToArray());
@@ -369,6 +370,89 @@ public sealed class ReviewFindingsTests
 
         Assert.Equal("one", Encoding.ASCII.GetString(one));
         Assert.Equal("two", Encoding.ASCII.GetString(two));
+    }
+
+    [Fact]
+    public async Task KeptAliveUpstream_OfOneRole_IsNotReused_ForAnotherRolesRequestOnTheSameClientConnection()
+    {
+        // The default role may reach nothing; role "ci" (by Proxy-Authorization) may reach the origin. After a ci
+        // request leaves a kept-alive upstream, an anonymous request for the same destination on the same client
+        // connection must be decided again (403), never ride the ci role's connection.
+        using var origin = new SequenceOrigin([
+            Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nci"),
+            Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nLEAK")]);
+        await using var gateway = Roles.RoleGateway.Start($"""
+            [role ci]
+            match user ci-bot sha256:1ec1c26b50d5d3c58d9583181af8076655fe00756bf7285940ba3670f99fcba0
+            127.0.0.1:{origin.Port}
+            """);
+        using var client = new TcpClient { NoDelay = true };
+        await client.ConnectAsync(IPAddress.Loopback, gateway.Port);
+        var stream = client.GetStream();
+        string request = $"GET http://127.0.0.1:{origin.Port}/ HTTP/1.1\r\nHost: 127.0.0.1:{origin.Port}\r\n";
+        string auth = "Proxy-Authorization: Basic " + Convert.ToBase64String(Encoding.ASCII.GetBytes("ci-bot:s3cret")) + "\r\n";
+
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request + auth + "\r\n"));
+        string first = await ReadHeadAsync(stream);
+        var body = new byte[2];
+        await stream.ReadExactlyAsync(body).AsTask().WaitAsync(Bound);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request + "Connection: close\r\n\r\n"));
+        string second = await TestProxy.ReadToEndAsync(stream);
+
+        Assert.StartsWith("HTTP/1.1 200 ", first, StringComparison.Ordinal);
+        Assert.Equal("ci", Encoding.ASCII.GetString(body));
+        Assert.StartsWith("HTTP/1.1 403 ", second, StringComparison.Ordinal);
+        Assert.DoesNotContain("LEAK", second, StringComparison.Ordinal);
+        Assert.Single(origin.Requests);
+    }
+
+    [Fact]
+    public async Task Upgrade_AfterAKeptAliveResponse_WithEarlyBytesBothWays_AndHalfCloses_LosesNothing()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var cts = new CancellationTokenSource(Bound);
+        var origin = Task.Run(async () =>
+        {
+            using var upstream = await listener.AcceptSocketAsync(cts.Token);
+            using var s = new NetworkStream(upstream, ownsSocket: false);
+            await ReadHeadAsync(s);
+            await upstream.SendAsync(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"), SocketFlags.None, cts.Token);
+            string upgrade = await ReadHeadAsync(s);
+            await upstream.SendAsync(Encoding.ASCII.GetBytes("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x-test\r\nConnection: upgrade\r\n\r\nSRV"), SocketFlags.None, cts.Token);
+            var tunnelled = await ReceiveToEndAsync(upstream);
+            await upstream.SendAsync("BYE"u8.ToArray(), SocketFlags.None, cts.Token);
+            upstream.Shutdown(SocketShutdown.Send);
+            return (upgrade, tunnelled);
+        });
+        await using var proxy = TestProxy.Start("127.0.0.1");
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await client.ConnectAsync(IPAddress.Loopback, proxy.Port);
+        using var stream = new NetworkStream(client, ownsSocket: false);
+        string request = $"GET http://127.0.0.1:{port}/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n";
+
+        await client.SendAsync(Encoding.ASCII.GetBytes(request + "\r\n"), SocketFlags.None);
+        await ReadHeadAsync(stream);
+        var ok = new byte[2];
+        await stream.ReadExactlyAsync(ok).AsTask().WaitAsync(Bound);
+        await client.SendAsync(Encoding.ASCII.GetBytes(request + "Upgrade: x-test\r\nConnection: upgrade\r\n\r\nCLI"), SocketFlags.None);
+        string switched = await ReadHeadAsync(stream);
+        var srv = new byte[3];
+        await stream.ReadExactlyAsync(srv).AsTask().WaitAsync(Bound);
+        client.Shutdown(SocketShutdown.Send);
+        var rest = new MemoryStream();
+        await stream.CopyToAsync(rest, cts.Token);
+        var (upgradeHead, tunnelled) = await origin.WaitAsync(Bound);
+
+        Assert.Equal("ok", Encoding.ASCII.GetString(ok));
+        Assert.StartsWith("HTTP/1.1 101 ", switched, StringComparison.Ordinal);
+        Assert.Equal("SRV", Encoding.ASCII.GetString(srv));
+        Assert.StartsWith("GET / HTTP/1.1\r\n", upgradeHead, StringComparison.Ordinal);
+        Assert.False(tunnelled.Reset);
+        Assert.Equal(3, tunnelled.Length);
+        Assert.Equal(SHA256.HashData("CLI"u8), tunnelled.Hash);
+        Assert.Equal("BYE", Encoding.ASCII.GetString(rest.ToArray()));
     }
 
     // "X-Field-N" names, distinct per index.
