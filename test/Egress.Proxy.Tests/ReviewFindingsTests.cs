@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
 using CsCheck;
@@ -453,6 +454,45 @@ public sealed class ReviewFindingsTests
         Assert.Equal(3, tunnelled.Length);
         Assert.Equal(SHA256.HashData("CLI"u8), tunnelled.Hash);
         Assert.Equal("BYE", Encoding.ASCII.GetString(rest.ToArray()));
+    }
+
+    [Fact]
+    public async Task IdleKeptAliveConnection_HoldsNoReceiveBuffer_WhileASilentNewOneHoldsOnlyItsFirst4KiB()
+    {
+        using var origin = new SequenceOrigin([Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")]);
+        await using var proxy = TestProxy.Start("127.0.0.1");
+        using var kept = new TcpClient { NoDelay = true };
+        await kept.ConnectAsync(IPAddress.Loopback, proxy.Port);
+        var stream = kept.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET http://127.0.0.1:{origin.Port}/ HTTP/1.1\r\nHost: 127.0.0.1:{origin.Port}\r\n\r\n"));
+        await ReadHeadAsync(stream);
+        await stream.ReadExactlyAsync(new byte[2]).AsTask().WaitAsync(Bound);
+        using var silent = new TcpClient();
+        await silent.ConnectAsync(IPAddress.Loopback, proxy.Port);
+
+        var connections = (ConcurrentDictionary<long, ProxyConnection>)typeof(EgressProxyServer)
+            .GetField("_connections", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(proxy.Server)!;
+        for (int i = 0; i < 200 && !(connections.Count == 2 && connections.Values.Any(c => c.IsIdle)); i++)
+        {
+            await Task.Delay(25);
+        }
+
+        var idle = Assert.Single(connections.Values, c => c.IsIdle);
+        var fresh = Assert.Single(connections.Values, c => !c.IsIdle);
+        Assert.Null(ReaderBuffer(idle, "_clientReader"));
+        Assert.Null(ReaderBuffer(idle, "_upstreamReader")); // the kept-alive upstream waits without one too
+        for (int i = 0; i < 200 && ReaderBuffer(fresh, "_clientReader") is null; i++)
+        {
+            await Task.Delay(10); // the accept loop may not have started its first read yet
+        }
+
+        Assert.Equal(4 * 1024, ReaderBuffer(fresh, "_clientReader")?.Length ?? 0);
+    }
+
+    private static byte[]? ReaderBuffer(ProxyConnection connection, string field)
+    {
+        var reader = (SocketReader?)typeof(ProxyConnection).GetField(field, BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(connection);
+        return reader is null ? null : (byte[]?)typeof(SocketReader).GetField("_buffer", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(reader);
     }
 
     // "X-Field-N" names, distinct per index.
