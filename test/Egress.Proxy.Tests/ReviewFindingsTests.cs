@@ -495,6 +495,59 @@ public sealed class ReviewFindingsTests
         return reader is null ? null : (byte[]?)typeof(SocketReader).GetField("_buffer", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(reader);
     }
 
+    [Fact]
+    public async Task FieldsNamedInConnection_AreDroppedBothWays_WithSpacesAndEmptyListItems()
+    {
+        using var origin = new SequenceOrigin([Encoding.ASCII.GetBytes(
+            "HTTP/1.1 200 OK\r\nConnection: , x-foo ,\t, Close\r\nX-Foo: secret\r\nX-Kept: yes\r\nContent-Length: 2\r\n\r\nok")]);
+        await using var proxy = TestProxy.Start("127.0.0.1");
+
+        string response = await proxy.SendRawAsync(
+            $"GET http://127.0.0.1:{origin.Port}/ HTTP/1.1\r\nHost: 127.0.0.1:{origin.Port}\r\nConnection: X-BAR,,close\r\nx-bar: hidden\r\nX-Sent: yes\r\n\r\n");
+
+        Assert.DoesNotContain("secret", response, StringComparison.Ordinal);
+        Assert.Contains("X-Kept: yes\r\n", response, StringComparison.Ordinal);
+        Assert.EndsWith("\r\n\r\nok", response, StringComparison.Ordinal);
+        string seen = Assert.Single(origin.Requests);
+        Assert.DoesNotContain("hidden", seen, StringComparison.Ordinal);
+        Assert.Contains("X-Sent: yes\r\n", seen, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NonChunkedTransferEncoding_WithContentLength_IsRelayedUntilClose_WithoutTheContentLength()
+    {
+        using var origin = new SequenceOrigin([Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabcdef")], closeAfterEach: true);
+        await using var proxy = TestProxy.Start("127.0.0.1");
+
+        string response = await proxy.SendRawAsync($"GET http://127.0.0.1:{origin.Port}/ HTTP/1.1\r\nHost: 127.0.0.1:{origin.Port}\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", response, StringComparison.Ordinal);
+        Assert.DoesNotContain("Content-Length", response, StringComparison.OrdinalIgnoreCase);
+        Assert.EndsWith("\r\n\r\nabcdef", response, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConnectTunnel_ClientResets_WhileTheDestinationStreams_TheDestinationIsCut_AndNothingIsLeft()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        await using var proxy = TestProxy.Start("127.0.0.1");
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await client.ConnectAsync(IPAddress.Loopback, proxy.Port);
+        await client.SendAsync(Encoding.ASCII.GetBytes($"CONNECT 127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port} HTTP/1.1\r\n\r\n"), SocketFlags.None);
+        using var upstream = await listener.AcceptSocketAsync().WaitAsync(Bound);
+        await ReceiveExactlyAsync(client, new byte[39]);
+        var (data, _) = Pattern([64 * 1024 * 1024], 'R');
+        var sending = SendBurstsAsync(upstream, data, [data.Length]);
+        await ReceiveExactlyAsync(client, new byte[1000]);
+        client.LingerState = new LingerOption(true, 0);
+        client.Dispose(); // RST
+
+        var failed = await Assert.ThrowsAnyAsync<Exception>(() => sending.WaitAsync(Bound));
+        Assert.True(failed is SocketException or IOException, failed.ToString());
+        await WaitForNoConnectionsAsync(proxy);
+    }
+
     // "X-Field-N" names, distinct per index.
     private static string FieldName(int i) => "X-Field-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
