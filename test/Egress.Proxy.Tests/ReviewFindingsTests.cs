@@ -127,12 +127,13 @@ public sealed class ReviewFindingsTests
 
         using var origin = new SequenceOrigin([Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")]);
         await using var proxy = TestProxy.Start("127.0.0.1");
-        string response = await proxy.SendRawAsync($"GET http://127.0.0.1:{origin.Port}/p?q=1 HTTP/1.1\r\nHost: 127.0.0.1:{origin.Port}\r\n{fields}Connection: close\r\n\r\n");
+        string path = "/p?q=" + new string('a', 6000); // a long request line: the first Line() outgrows 256 bytes at once
+        string response = await proxy.SendRawAsync($"GET http://127.0.0.1:{origin.Port}{path} HTTP/1.1\r\nHost: 127.0.0.1:{origin.Port}\r\n{fields}Connection: close\r\n\r\n");
 
         Assert.StartsWith("HTTP/1.1 200 OK", response, StringComparison.Ordinal);
         Assert.EndsWith("ok", response, StringComparison.Ordinal);
         string seen = Assert.Single(origin.Requests);
-        Assert.StartsWith("GET /p?q=1 HTTP/1.1\r\nHost: 127.0.0.1:", seen, StringComparison.Ordinal);
+        Assert.StartsWith($"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{origin.Port}\r\n", seen, StringComparison.Ordinal);
         foreach (string field in expected)
         {
             Assert.Contains(field, seen, StringComparison.Ordinal);
@@ -546,6 +547,21 @@ public sealed class ReviewFindingsTests
         var failed = await Assert.ThrowsAnyAsync<Exception>(() => sending.WaitAsync(Bound));
         Assert.True(failed is SocketException or IOException, failed.ToString());
         await WaitForNoConnectionsAsync(proxy);
+    }
+
+    [Fact]
+    public async Task Http10Client_GetsNoInterim_AndTheFinalHeadWithConnectionClose_PlusItsEarlyBodyExactly()
+    {
+        using var origin = new SequenceOrigin([Encoding.ASCII.GetBytes(
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloTRAILING")]);
+        await using var proxy = TestProxy.Start("127.0.0.1");
+
+        string response = await proxy.SendRawAsync($"GET http://127.0.0.1:{origin.Port}/ HTTP/1.0\r\nHost: 127.0.0.1:{origin.Port}\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", response, StringComparison.Ordinal);
+        Assert.DoesNotContain("100 Continue", response, StringComparison.Ordinal);
+        Assert.Contains("\r\nConnection: close\r\n", response, StringComparison.Ordinal);
+        Assert.EndsWith("\r\n\r\nhello", response, StringComparison.Ordinal);
     }
 
     // "X-Field-N" names, distinct per index.
