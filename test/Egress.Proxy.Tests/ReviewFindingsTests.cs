@@ -564,6 +564,47 @@ public sealed class ReviewFindingsTests
         Assert.EndsWith("\r\n\r\nhello", response, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Slowloris_OneByteAtATimeForever_StillGets408(bool afterAKeptAliveRequest)
+    {
+        // Each byte is activity; the head timeout must still run from the head's start, not from the last byte,
+        // for a new connection's first head (read without a zero-byte wait) and for a kept-alive one's next head.
+        using var origin = new SequenceOrigin([Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")]);
+        await using var proxy = TestProxy.Start("127.0.0.1", new ProxyOptions { HeaderTimeout = TimeSpan.FromMilliseconds(500) });
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await client.ConnectAsync(IPAddress.Loopback, proxy.Port);
+        if (afterAKeptAliveRequest)
+        {
+            await client.SendAsync(Encoding.ASCII.GetBytes($"GET http://127.0.0.1:{origin.Port}/ HTTP/1.1\r\nHost: 127.0.0.1:{origin.Port}\r\n\r\n"), SocketFlags.None);
+            using var first = new NetworkStream(client, ownsSocket: false);
+            await ReadHeadAsync(first);
+            await first.ReadExactlyAsync(new byte[2]).AsTask().WaitAsync(Bound);
+        }
+
+        byte[] drip = Encoding.ASCII.GetBytes("GET http://127.0.0.1/ HTTP/1.1\r\nX-Slow: " + new string('a', 4000));
+        int sent = 0;
+        try
+        {
+            // Bounded: at most 8 s of dripping (16 times the timeout), stopped as soon as the proxy answers.
+            for (; sent < drip.Length && sent < 400 && client.Available == 0; sent++)
+            {
+                await client.SendAsync(drip.AsMemory(sent, 1), SocketFlags.None);
+                await Task.Delay(20);
+            }
+        }
+        catch (SocketException)
+        {
+            // The proxy closed: read what it said.
+        }
+
+        using var stream = new NetworkStream(client, ownsSocket: false);
+        string response = await TestProxy.ReadToEndAsync(stream);
+        Assert.StartsWith("HTTP/1.1 408 ", response, StringComparison.Ordinal);
+        Assert.True(sent < 400, $"still reading the head after {sent} bytes");
+    }
+
     // "X-Field-N" names, distinct per index.
     private static string FieldName(int i) => "X-Field-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
