@@ -190,7 +190,7 @@ public sealed class ReviewFindingsTests
     {
         // Old: Value.Split(',', TrimEntries | RemoveEmptyEntries).Any(p => p.Equals(token, OrdinalIgnoreCase)).
         var piece = Gen.OneOf(Gen.Const("close"), Gen.Const("CLOSE"), Gen.Const("keep-alive"), Gen.Const("upgrade"), Gen.Const(" "), Gen.Const("\t"),
-            Gen.Const(","), Gen.Const("clo se"), Gen.Const("closed"), Gen.Const("\u00a0close"), Gen.String[Gen.Char["a-zA-Z ,\t-"], 0, 6]);
+            Gen.Const(","), Gen.Const("clo se"), Gen.Const("closed"), Gen.Const("\u00a0close"), Gen.Const("\u0085"), Gen.Const("close\u00a0"), Gen.Const("\u00e9"), Gen.String[Gen.Char["a-zA-Z ,\t-"], 0, 6]);
         var gen = Gen.Select(piece.Array[0, 8], Gen.OneOf(Gen.Const("close"), Gen.Const("upgrade"), Gen.Const("x-a")));
         gen.Sample((parts, token) =>
         {
@@ -603,6 +603,28 @@ public sealed class ReviewFindingsTests
         string response = await TestProxy.ReadToEndAsync(stream);
         Assert.StartsWith("HTTP/1.1 408 ", response, StringComparison.Ordinal);
         Assert.True(sent < 400, $"still reading the head after {sent} bytes");
+    }
+
+    [Theory]
+    [InlineData("5\u00a0")]
+    [InlineData("\u00a05")]
+    [InlineData("5\u0085")]
+    [InlineData("5,\u00a05")]
+    public async Task RequestContentLength_WithNonOwsWhitespace_IsRefused_NotForwardedAsIs(string value)
+    {
+        // RFC 9110 8.6: Content-Length = 1*DIGIT; RFC 9112 5.1: only SP/HTAB (OWS) may surround a field value.
+        // MessageFraming.ContentLength trims with string.Split(TrimEntries), i.e. char.IsWhiteSpace, so a Latin-1
+        // NBSP (0xA0) or NEL (0x85) inside the value is dropped: the proxy frames the body as 5 bytes, then sends the
+        // field on verbatim ("5\xA0"), which a destination may read as invalid, 0, or no body at all, leaving the
+        // "body" to be parsed as a second request the proxy never decided (request smuggling past the policy).
+        using var origin = new SequenceOrigin([Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")]);
+        await using var proxy = TestProxy.Start("127.0.0.1");
+
+        string response = await proxy.SendRawAsync(
+            $"POST http://127.0.0.1:{origin.Port}/ HTTP/1.1\r\nHost: 127.0.0.1:{origin.Port}\r\nContent-Length: {value}\r\nConnection: close\r\n\r\nhello");
+
+        Assert.StartsWith("HTTP/1.1 400 ", response, StringComparison.Ordinal);
+        Assert.Empty(origin.Requests);
     }
 
     // "X-Field-N" names, distinct per index.
