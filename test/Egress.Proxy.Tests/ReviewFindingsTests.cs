@@ -627,6 +627,89 @@ public sealed class ReviewFindingsTests
         Assert.Empty(origin.Requests);
     }
 
+    [Fact]
+    public async Task ConcurrentKeptAliveClients_EachGetOnlyTheirOwnBytes_NoPooledBufferBleedsAcrossRequests()
+    {
+        // Pooled heads (and the early body copied into them) are rented and returned on every response: a buffer
+        // returned twice or used after return would show as one client's bytes in another's response.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        const int Clients = 6, Requests = 40;
+        var serving = Task.Run(async () =>
+        {
+            var served = new List<Task>();
+            for (int c = 0; c < Clients; c++)
+            {
+                var socket = await listener.AcceptSocketAsync(cts.Token);
+                served.Add(Task.Run(async () =>
+                {
+                    using var owned = socket;
+                    using var s = new NetworkStream(socket, ownsSocket: false);
+                    for (int r = 0; r < Requests; r++)
+                    {
+                        string head = await ReadHeadAsync(s);
+                        string path = head.Split(' ')[1];
+                        byte[] body = BodyFor(path);
+                        byte[] response = [.. Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nX-Path: {path}\r\nContent-Length: {body.Length}\r\n\r\n"), .. body];
+                        int split = path.Length % 3 == 0 ? response.Length : response.Length - (body.Length / 2);
+                        await socket.SendAsync(response.AsMemory(0, split), SocketFlags.None, cts.Token);
+                        if (split < response.Length)
+                        {
+                            await socket.SendAsync(response.AsMemory(split), SocketFlags.None, cts.Token);
+                        }
+                    }
+                }));
+            }
+
+            await Task.WhenAll(served);
+        });
+        await using var proxy = TestProxy.Start("127.0.0.1");
+
+        var clients = Enumerable.Range(0, Clients).Select(c => Task.Run(async () =>
+        {
+            using var client = new TcpClient { NoDelay = true };
+            await client.ConnectAsync(IPAddress.Loopback, proxy.Port);
+            var stream = client.GetStream();
+            var random = new Random(c);
+            for (int r = 0; r < Requests; r++)
+            {
+                string path = $"/c{c}/r{r}/{random.Next(0, 20000)}";
+                await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET http://127.0.0.1:{port}{path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"), cts.Token);
+                string head = await ReadHeadAsync(stream);
+                Assert.Contains($"X-Path: {path}\r\n", head, StringComparison.Ordinal);
+                byte[] expected = BodyFor(path);
+                var got = new byte[expected.Length];
+                await stream.ReadExactlyAsync(got, cts.Token);
+                Assert.True(expected.AsSpan().SequenceEqual(got), $"body of {path} differs");
+            }
+        })).ToArray();
+
+        await Task.WhenAll(clients).WaitAsync(TimeSpan.FromSeconds(60));
+        await serving.WaitAsync(Bound);
+    }
+
+    private static byte[] BodyFor(string path)
+    {
+        int size = int.Parse(path[(path.LastIndexOf('/') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        var body = new byte[size];
+        new Random(path.GetHashCode(StringComparison.Ordinal)).NextBytes(body);
+        return body;
+    }
+
+    [Fact]
+    public async Task ResponseContentLength_WithNbsp_IsRefused_NotRelayedAsIs()
+    {
+        // Same leniency on responses: "5\xA0" framed as 5 and sent on verbatim to a client that may frame it otherwise.
+        using var origin = new SequenceOrigin([Encoding.Latin1.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 5\u00a0\r\n\r\nhello")]);
+        await using var proxy = TestProxy.Start("127.0.0.1");
+
+        string response = await proxy.SendRawAsync($"GET http://127.0.0.1:{origin.Port}/ HTTP/1.1\r\nHost: 127.0.0.1:{origin.Port}\r\nConnection: close\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 502 ", response, StringComparison.Ordinal);
+    }
+
     // "X-Field-N" names, distinct per index.
     private static string FieldName(int i) => "X-Field-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
