@@ -8,6 +8,8 @@ namespace Egress.Proxy.Http;
 /// </summary>
 internal static class MessageFraming
 {
+    private static readonly char[] Ows = [' ', '\t'];
+
     /// <summary>The request body's framing; throws <see cref="HeadParseException"/> (400/501) when ambiguous or unsupported.</summary>
     public static (BodyFraming Framing, long Length) Request(HttpHead head)
     {
@@ -47,7 +49,7 @@ internal static class MessageFraming
 
         if (response.Get("Transfer-Encoding") is { } te)
         {
-            string last = te.Split(',', StringSplitOptions.TrimEntries)[^1];
+            string last = te.Split(',')[^1].Trim(Ows);
             return last.Equals("chunked", StringComparison.OrdinalIgnoreCase) ? (BodyFraming.Chunked, 0) : (BodyFraming.UntilClose, 0);
         }
 
@@ -70,8 +72,12 @@ internal static class MessageFraming
                 continue;
             }
 
-            foreach (var part in field.Value.Split(',', StringSplitOptions.TrimEntries))
+            foreach (var item in field.Value.Split(','))
             {
+                // Only spaces and tabs may surround a list item (RFC 9110 §5.6.1, OWS), and a length is digits only
+                // (§8.6). TrimEntries would also strip NBSP or NEL (0xA0, 0x85 as Latin-1): "5\xA0" would then
+                // frame 5 bytes here while the field went on verbatim to a destination that reads it otherwise.
+                string part = item.Trim(Ows);
                 if (part.Length is 0 or > 18 || !long.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out long value) || (result is { } seen && seen != value))
                 {
                     throw new HeadParseException(status, "invalid or conflicting Content-Length");
