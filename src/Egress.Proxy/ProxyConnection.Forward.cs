@@ -11,6 +11,7 @@ internal sealed partial class ProxyConnection
 {
     private const int ResponseHeadLimit = 64 * 1024;
     private const int MaxInterimResponses = 16;
+    private const int MaxEarlyBody = 16 * 1024;
 
     private async ValueTask<bool> ForwardAsync(HttpHead head, UpstreamConnector connector, CancellationToken ct)
     {
@@ -167,8 +168,9 @@ internal sealed partial class ProxyConnection
         ProxyMetrics.AddReceived(headLength);
 
         // The body bytes that came with the head (all of a small response) go out in the same write: one
-        // system call and one segment for the client instead of two.
-        int early = framing == BodyFraming.Length ? (int)Math.Min(length, upstreamReader.Count) : 0;
+        // system call and one segment for the client instead of two. Capped, so the copy this makes stays small
+        // while a slow client reads it; the rest of a larger body is sent from the receive buffer as before.
+        int early = framing == BodyFraming.Length ? (int)Math.Min(Math.Min(length, upstreamReader.Count), MaxEarlyBody) : 0;
         using (var bytes = ForwardedHead.Response(response, !clientKeepAlive, headLength, upstreamReader.Data[..early]))
         {
             await _client.SendAsync(bytes.Memory, SocketFlags.None, ct).ConfigureAwait(false);
