@@ -15,7 +15,7 @@ internal static class ForwardedHead
     {
         bool upgrade = UpgradeRules.Requested(head);
         var writer = new Writer(256);
-        writer.Line(head.First, " ", pathAndQuery, " ", head.Third);
+        writer.StartLine(head.First, pathAndQuery, head.Third);
         writer.Field("Host", host);
         foreach (var field in head.Headers)
         {
@@ -47,7 +47,7 @@ internal static class ForwardedHead
         // RFC 9112 6.3: Transfer-Encoding overrides Content-Length, which must then not be forwarded.
         bool transferCoded = response.Get("Transfer-Encoding") is not null;
         var writer = new Writer(sizeHint + 32 + body.Length);
-        writer.Line(response.First, " ", response.Second, " ", response.Third);
+        writer.StartLine(response.First, response.Second, response.Third);
         foreach (var field in response.Headers)
         {
             if ((HopByHop.Is(field, response) && !(upgrade && (field.Is("Upgrade") || field.Is("Connection"))))
@@ -73,13 +73,13 @@ internal static class ForwardedHead
         private byte[] _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, 256));
         private int _length;
 
-        public void Line(string a, string b, string c, string d, string e)
+        public void StartLine(string first, string second, string third)
         {
-            Append(a);
-            Append(b);
-            Append(c);
-            Append(d);
-            Append(e);
+            Append(first);
+            Append(" ");
+            Append(second);
+            Append(" ");
+            Append(third);
             Append("\r\n");
         }
 
