@@ -51,7 +51,7 @@ public sealed class ResponseRelayTests
             var s = upstream.GetStream();
             for (int request = 0; request < 2; request++)
             {
-                await ReadHeadAsync(s, cts.Token);
+                await HttpWire.ReadHeadAsync(s, cts.Token);
                 // Head plus the first 3 body bytes in one write, the rest in two later writes.
                 await s.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {Body.Length}\r\n\r\n{Body[..3]}"), cts.Token);
                 await Task.Delay(50, cts.Token);
@@ -81,42 +81,6 @@ public sealed class ResponseRelayTests
     private static async Task<string> ReadResponseAsync(NetworkStream stream, int bodyLength)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        var seen = new List<byte>();
-        var one = new byte[1];
-        while (true)
-        {
-            int n = await stream.ReadAsync(one, cts.Token);
-            Assert.Equal(1, n);
-            seen.Add(one[0]);
-            int headEnd = IndexOfHeadEnd(seen);
-            if (headEnd >= 0 && seen.Count == headEnd + 4 + bodyLength)
-            {
-                return Encoding.Latin1.GetString(seen.ToArray());
-            }
-        }
-    }
-
-    private static async Task ReadHeadAsync(NetworkStream stream, CancellationToken ct)
-    {
-        var seen = new List<byte>();
-        var one = new byte[1];
-        while (IndexOfHeadEnd(seen) < 0)
-        {
-            Assert.Equal(1, await stream.ReadAsync(one, ct));
-            seen.Add(one[0]);
-        }
-    }
-
-    private static int IndexOfHeadEnd(List<byte> bytes)
-    {
-        for (int i = 0; i + 3 < bytes.Count; i++)
-        {
-            if (bytes[i] == '\r' && bytes[i + 1] == '\n' && bytes[i + 2] == '\r' && bytes[i + 3] == '\n')
-            {
-                return i;
-            }
-        }
-
-        return -1;
+        return await HttpWire.ReadResponseAsync(stream, bodyLength, cts.Token);
     }
 }

@@ -217,13 +217,9 @@ public sealed class ReviewFindingsTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         await using var proxy = TestProxy.Start("127.0.0.1");
-        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await client.ConnectAsync(IPAddress.Loopback, proxy.Port);
-        await client.SendAsync(Encoding.ASCII.GetBytes($"CONNECT 127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port} HTTP/1.1\r\n\r\n"), SocketFlags.None);
-        using var upstream = await listener.AcceptSocketAsync().WaitAsync(Bound);
-        var established = new byte[39];
-        await ReceiveExactlyAsync(client, established);
-        Assert.Equal("HTTP/1.1 200 Connection Established\r\n\r\n", Encoding.ASCII.GetString(established));
+        var (client, upstream) = await OpenTunnelAsync(proxy, listener);
+        using var clientOwned = client;
+        using var upstreamOwned = upstream;
 
         // Non-TLS first byte ('P'), so the tunnel is not held for a ClientHello.
         var (fromClient, clientHash) = Pattern(bursts, 'P');
@@ -263,11 +259,9 @@ public sealed class ReviewFindingsTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         await using var proxy = TestProxy.Start("127.0.0.1");
-        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveBufferSize = 8 * 1024 };
-        await client.ConnectAsync(IPAddress.Loopback, proxy.Port);
-        await client.SendAsync(Encoding.ASCII.GetBytes($"CONNECT 127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port} HTTP/1.1\r\n\r\n"), SocketFlags.None);
-        using var upstream = await listener.AcceptSocketAsync().WaitAsync(Bound);
-        await ReceiveExactlyAsync(client, new byte[39]);
+        var (client, upstream) = await OpenTunnelAsync(proxy, listener, clientReceiveBuffer: 8 * 1024);
+        using var clientOwned = client;
+        using var upstreamOwned = upstream;
 
         // The client says its piece and half-closes at once; the destination then streams 8 MiB and closes
         // while the reader is still slow (bytes still in the proxy's pipe when the destination's FIN arrives).
@@ -292,11 +286,8 @@ public sealed class ReviewFindingsTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         await using var proxy = TestProxy.Start("127.0.0.1");
-        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await client.ConnectAsync(IPAddress.Loopback, proxy.Port);
-        await client.SendAsync(Encoding.ASCII.GetBytes($"CONNECT 127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port} HTTP/1.1\r\n\r\n"), SocketFlags.None);
-        var upstream = await listener.AcceptSocketAsync().WaitAsync(Bound);
-        await ReceiveExactlyAsync(client, new byte[39]);
+        var (client, upstream) = await OpenTunnelAsync(proxy, listener);
+        using var clientOwned = client;
         await upstream.SendAsync("hi"u8.ToArray(), SocketFlags.None);
         upstream.LingerState = new LingerOption(true, 0);
         upstream.Dispose(); // RST
@@ -533,11 +524,8 @@ public sealed class ReviewFindingsTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         await using var proxy = TestProxy.Start("127.0.0.1");
-        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await client.ConnectAsync(IPAddress.Loopback, proxy.Port);
-        await client.SendAsync(Encoding.ASCII.GetBytes($"CONNECT 127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port} HTTP/1.1\r\n\r\n"), SocketFlags.None);
-        using var upstream = await listener.AcceptSocketAsync().WaitAsync(Bound);
-        await ReceiveExactlyAsync(client, new byte[39]);
+        var (client, upstream) = await OpenTunnelAsync(proxy, listener);
+        using var upstreamOwned = upstream;
         var (data, _) = Pattern([64 * 1024 * 1024], 'R');
         var sending = SendBurstsAsync(upstream, data, [data.Length]);
         await ReceiveExactlyAsync(client, new byte[1000]);
@@ -781,15 +769,26 @@ public sealed class ReviewFindingsTests
     private static async Task<string> ReadHeadAsync(NetworkStream stream)
     {
         using var cts = new CancellationTokenSource(Bound);
-        var seen = new List<byte>();
-        var one = new byte[1];
-        while (seen.Count < 4 || seen[^4] != '\r' || seen[^3] != '\n' || seen[^2] != '\r' || seen[^1] != '\n')
+        return await HttpWire.ReadHeadAsync(stream, cts.Token);
+    }
+
+    // A CONNECT tunnel through the proxy to the listener: the client's socket (its 200 read and checked) and the
+    // destination's accepted one. The caller owns and disposes both.
+    private static async Task<(Socket Client, Socket Upstream)> OpenTunnelAsync(TestProxy proxy, TcpListener listener, int clientReceiveBuffer = 0)
+    {
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (clientReceiveBuffer > 0)
         {
-            Assert.Equal(1, await stream.ReadAsync(one, cts.Token));
-            seen.Add(one[0]);
+            client.ReceiveBufferSize = clientReceiveBuffer;
         }
 
-        return Encoding.Latin1.GetString(seen.ToArray());
+        await client.ConnectAsync(IPAddress.Loopback, proxy.Port);
+        await client.SendAsync(Encoding.ASCII.GetBytes($"CONNECT 127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port} HTTP/1.1\r\n\r\n"), SocketFlags.None);
+        var upstream = await listener.AcceptSocketAsync().WaitAsync(Bound);
+        var established = new byte[39];
+        await ReceiveExactlyAsync(client, established);
+        Assert.Equal("HTTP/1.1 200 Connection Established\r\n\r\n", Encoding.ASCII.GetString(established));
+        return (client, upstream);
     }
 
     private static async Task WaitForNoConnectionsAsync(TestProxy proxy)
@@ -864,7 +863,7 @@ public sealed class ReviewFindingsTests
                 while (true)
                 {
                     int end;
-                    while ((end = IndexOfHeadEnd(pending)) < 0)
+                    while ((end = HttpWire.IndexOfHeadEnd(pending)) < 0)
                     {
                         int n = await socket.ReceiveAsync(buffer, SocketFlags.None, _cts.Token);
                         if (n == 0)
@@ -895,19 +894,6 @@ public sealed class ReviewFindingsTests
             {
                 // Bounded or cut.
             }
-        }
-
-        private static int IndexOfHeadEnd(List<byte> bytes)
-        {
-            for (int i = 0; i + 3 < bytes.Count; i++)
-            {
-                if (bytes[i] == '\r' && bytes[i + 1] == '\n' && bytes[i + 2] == '\r' && bytes[i + 3] == '\n')
-                {
-                    return i;
-                }
-            }
-
-            return -1;
         }
     }
 }
