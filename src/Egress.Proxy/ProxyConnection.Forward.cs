@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Egress.Policy.Destinations;
 using Egress.Proxy.Forwarding;
 using Egress.Proxy.Http;
@@ -13,6 +14,7 @@ internal sealed partial class ProxyConnection
     private const int MaxInterimResponses = 16;
     private const int MaxEarlyBody = 16 * 1024;
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ForwardAsync(HttpHead head, UpstreamConnector connector, CancellationToken ct)
     {
         var (authority, pathAndQuery) = AbsoluteForm.Split(head.Second);
@@ -28,7 +30,9 @@ internal sealed partial class ProxyConnection
             throw new HeadParseException(400, "HTTP/1.1 request without Host");
         }
 
-        if (host is not null && (!DestinationParser.TryParse("http://" + host, out var hostDestination, out _) || hostDestination != destination))
+        // The same text parses to the same destination: only a Host that differs from the target's authority is parsed.
+        if (host is not null && !string.Equals(host, authority, StringComparison.Ordinal)
+            && (!DestinationParser.TryParse("http://" + host, out var hostDestination, out _) || hostDestination != destination))
         {
             throw new HeadParseException(400, "Host header does not match the request target");
         }
@@ -101,6 +105,7 @@ internal sealed partial class ProxyConnection
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> RelayResponseAsync(HttpHead request, SocketReader upstreamReader, int headLength, CancellationToken ct)
     {
         var upstream = upstreamReader.Socket;
@@ -158,6 +163,7 @@ internal sealed partial class ProxyConnection
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> RelayFinalResponseAsync(HttpHead request, HttpHead response, int status, SocketReader upstreamReader, int headLength, CancellationToken ct)
     {
         var (framing, length) = MessageFraming.Response(request, response, status);

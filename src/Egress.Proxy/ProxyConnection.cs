@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Egress.Policy;
 using Egress.Policy.Destinations;
 using Egress.Proxy.Forwarding;
@@ -188,6 +189,8 @@ internal sealed partial class ProxyConnection : IDisposable
         _state = state;
     }
 
+    // Pooled: this and the methods it awaits per kept-alive request would otherwise allocate a state machine box each time they wait.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> HandleAsync(HttpHead head, CancellationToken ct)
     {
         if (head.Count("Host") > 1)

@@ -26,6 +26,27 @@ public sealed class HeadParserTests
         Assert.Equal("v", head.Get("X-PAD"));
     }
 
+    [Fact]
+    public void Parse_CommonNamesAndStartLines_KeepTheCaseTheyArrivedIn()
+    {
+        // The parser hands out shared strings for common names, methods and statuses: only for exactly those bytes.
+        var name = Gen.OneOf(Gen.Const("Host"), Gen.Const("HOST"), Gen.Const("host"), Gen.Const("hOsT"), Gen.Const("Content-Length"), Gen.Const("content-length"), Gen.Const("CONTENT-LENGTH"), Gen.Const("Date"), Gen.Const("date"), Gen.Const("Connection"), Gen.Const("connectioN"), Gen.Const("Hostx"), Gen.Const("Hos"), Gen.Const("X-A"));
+        var method = Gen.OneOf(Gen.Const("GET"), Gen.Const("get"), Gen.Const("Get"), Gen.Const("POST"), Gen.Const("CONNECT"), Gen.Const("connect"), Gen.Const("HEAD"), Gen.Const("PUT"), Gen.Const("PATCH"), Gen.Const("GETS"));
+        var status = Gen.OneOf(Gen.Const("200"), Gen.Const("204"), Gen.Const("404"), Gen.Const("500"), Gen.Const("299"));
+        var reason = Gen.OneOf(Gen.Const("OK"), Gen.Const("ok"), Gen.Const("OK "), Gen.Const(" OK"), Gen.Const("Not Found"), Gen.Const(""), Gen.Const("O"));
+        Gen.Select(method, status, reason, name.Array[0, 6]).Sample((m, code, why, names) =>
+        {
+            string fields = string.Concat(names.Select((n, i) => $"{n}: v{i}\r\n"));
+            var request = Parse($"{m} http://a/ HTTP/1.1\r\n{fields}\r\n");
+            var responseBytes = Encoding.Latin1.GetBytes($"HTTP/1.0 {code} {why}\r\n{fields}\r\n");
+            var response = HeadParser.ParseResponse(responseBytes, 128);
+            return request.First == m && request.Third == "HTTP/1.1" && request.MinorVersion == 1
+                && response.First == "HTTP/1.0" && response.Second == code && response.Third == why && response.MinorVersion == 0
+                && request.Headers.Select(h => h.Name).SequenceEqual(names) && response.Headers.Select(h => h.Name).SequenceEqual(names)
+                && request.Headers.Count == names.Length && request.Headers.Capacity == names.Length;
+        }, iter: 2000);
+    }
+
     [Theory]
     [InlineData("GET  http://a/ HTTP/1.1\r\n\r\n", 400)]
     [InlineData("GET http://a/ HTTP/1.1 \r\n\r\n", 400)]

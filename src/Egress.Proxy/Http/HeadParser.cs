@@ -12,6 +12,19 @@ internal static class HeadParser
 {
     private static ReadOnlySpan<byte> Crlf => "\r\n"u8;
 
+    // Strings every message head repeats, handed out instead of a new copy when the bytes are exactly these
+    // (case included, so what is forwarded is still what was received): a kept-alive request parsed two heads'
+    // worth of them per request. Values are not shared; they vary.
+    private static readonly string[] CommonMethods = ["GET", "POST", "CONNECT", "HEAD", "PUT"];
+    private static readonly string[] CommonStatuses = ["200", "204", "206", "301", "302", "304", "404"];
+    private static readonly string[] CommonNames =
+    [
+        "Host", "Content-Length", "Content-Type", "Connection", "Transfer-Encoding", "User-Agent", "Accept",
+        "Accept-Encoding", "Date", "Server", "Proxy-Authorization", "Proxy-Connection", "Keep-Alive", "Cache-Control",
+        "host", "content-length", "content-type", "connection", "transfer-encoding", "user-agent", "accept",
+        "accept-encoding", "date", "server",
+    ];
+
     /// <summary>Parses a request head (<paramref name="head"/> ends with CRLF CRLF).</summary>
     public static HttpHead ParseRequest(ReadOnlySpan<byte> head, int maxHeaderCount)
     {
@@ -44,9 +57,9 @@ internal static class HeadParser
         int minor = ParseVersion(version, 400);
         return new HttpHead
         {
-            First = Encoding.ASCII.GetString(method),
+            First = AsciiString(method, CommonMethods),
             Second = Encoding.ASCII.GetString(target),
-            Third = Encoding.ASCII.GetString(version),
+            Third = minor == 1 ? "HTTP/1.1" : "HTTP/1.0",
             MinorVersion = minor,
             Headers = ParseFields(head[(lineEnd + 2)..], maxHeaderCount, 400),
         };
@@ -83,9 +96,9 @@ internal static class HeadParser
 
         return new HttpHead
         {
-            First = Encoding.ASCII.GetString(line[..8]),
-            Second = Encoding.ASCII.GetString(code),
-            Third = Encoding.Latin1.GetString(reason),
+            First = minor == 1 ? "HTTP/1.1" : "HTTP/1.0",
+            Second = AsciiString(code, CommonStatuses),
+            Third = reason.SequenceEqual("OK"u8) ? "OK" : Encoding.Latin1.GetString(reason),
             MinorVersion = minor,
             Headers = ParseFields(head[(lineEnd + 2)..], maxHeaderCount, 502),
         };
@@ -110,6 +123,20 @@ internal static class HeadParser
         return true;
     }
 
+    /// <summary>The string for ASCII <paramref name="bytes"/>: one of <paramref name="common"/> when it is exactly that, else a new one.</summary>
+    private static string AsciiString(ReadOnlySpan<byte> bytes, string[] common)
+    {
+        foreach (string candidate in common)
+        {
+            if (candidate.Length == bytes.Length && Ascii.Equals(bytes, candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return Encoding.ASCII.GetString(bytes);
+    }
+
     private static int ParseVersion(ReadOnlySpan<byte> version, int status)
     {
         if (version.SequenceEqual("HTTP/1.1"u8))
@@ -132,7 +159,8 @@ internal static class HeadParser
 
     private static List<HeaderField> ParseFields(ReadOnlySpan<byte> fields, int maxCount, int status)
     {
-        var result = new List<HeaderField>(Math.Min(16, maxCount));
+        // One field per line before the empty one: sized once instead of growing through 4, 8 and 16.
+        var result = new List<HeaderField>(Math.Clamp(fields.Count(Crlf) - 1, 0, maxCount));
         while (true)
         {
             int end = fields.IndexOf(Crlf);
@@ -168,7 +196,7 @@ internal static class HeadParser
                 throw new HeadParseException(status == 400 ? 431 : status, "too many header fields");
             }
 
-            result.Add(new HeaderField(Encoding.ASCII.GetString(line[..colon]), Encoding.Latin1.GetString(value)));
+            result.Add(new HeaderField(AsciiString(line[..colon], CommonNames), Encoding.Latin1.GetString(value)));
         }
     }
 

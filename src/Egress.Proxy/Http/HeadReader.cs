@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Egress.Proxy.Http;
 
 /// <summary>Reads one message head into a <see cref="SocketReader"/>, enforcing the size limits.</summary>
@@ -7,6 +9,7 @@ internal static class HeadReader
     /// Receives until CRLF CRLF; returns the head length (terminator included), or 0 when the stream ended
     /// before any byte. Throws <see cref="HeadParseException"/> (414/431, or 400 for a truncated head).
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<int> ReadAsync(SocketReader reader, int maxHeadBytes, int maxLineBytes, int errorStatus, CancellationToken cancellationToken)
     {
         int scanned = 0;

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 
 namespace Egress.Proxy.Http;
 
@@ -39,6 +40,7 @@ internal sealed class SocketReader(Socket socket, int capacity, Action? onActivi
     /// holds no buffer (a zero-byte receive, then a read: two system calls more than a plain read when the bytes
     /// are already there, one more when they are not); with it, a plain read into the 4 KiB first buffer.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> WaitForDataAsync(CancellationToken cancellationToken, bool holdBuffer = false)
     {
         if (Count > 0)
@@ -58,6 +60,7 @@ internal sealed class SocketReader(Socket socket, int capacity, Action? onActivi
 
     /// <summary>Receives more bytes after the pending ones; returns the count, 0 at end of stream.</summary>
     /// <exception cref="InvalidOperationException">The buffer is full.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> ReadMoreAsync(CancellationToken cancellationToken)
     {
         _buffer ??= ArrayPool<byte>.Shared.Rent(Math.Min(InitialSize, _capacity));
