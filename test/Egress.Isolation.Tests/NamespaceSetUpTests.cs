@@ -1,4 +1,8 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using Egress.Isolation.Agent;
+using Egress.Isolation.Dns;
 using Egress.TestUtils;
 using static Egress.Isolation.Tests.IsolatedRunHarness;
 
@@ -7,7 +11,7 @@ namespace Egress.Isolation.Tests;
 /// <summary>
 /// Two ways the namespace's set-up made a run depend on chance (both seen as one-off CI failures): the loopback
 /// exemption of the agent's own ports, and the agent's temporary resolver file. Each is made to happen on purpose
-/// here rather than waited for.
+/// here rather than waited for; and what run --probe needs to tell a chance port collision from a verdict.
 /// </summary>
 public sealed partial class NamespaceSetUpTests : IDisposable
 {
@@ -93,6 +97,31 @@ public sealed partial class NamespaceSetUpTests : IDisposable
         Assert.Contains("198.18.", result.StdOut, StringComparison.Ordinal);
         Assert.EndsWith("\n1\n", result.StdOut, StringComparison.Ordinal);
         Assert.Equal([planted], Directory.GetFileSystemEntries(tmp));
+    }
+
+    /// <summary>
+    /// run --probe tells a chance port collision from a verdict by comparing its targets' ports with those of the
+    /// listeners (ProbeJudge): they must arrive outside with the addresses they are bound to inside, and the NFLOG
+    /// socket must not pass for an IP one.
+    /// </summary>
+    [Fact]
+    public async Task TheListenersArriveWithTheAddressesTheyAreBoundToInside()
+    {
+        NamespaceSupport.Require();
+        using var isolated = await IsolatedProcess.StartAsync(new IsolationStartInfo
+        {
+            Command = ["true"],
+            AgentCommand = ["dotnet", Path.Combine(AppContext.BaseDirectory, "egress-policy.dll")],
+        });
+        int code = await isolated.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(0, code);
+        var relay = Assert.IsType<IPEndPoint>(isolated.Listeners[AgentListener.Relay].LocalEndPoint);
+        Assert.Equal(IPAddress.Loopback, relay.Address);
+        Assert.NotEqual(0, relay.Port);
+        var dns = Assert.IsType<IPEndPoint>(isolated.Listeners[NamespaceResolver.DnsTcp].LocalEndPoint);
+        Assert.Equal(53, dns.Port);
+        Assert.DoesNotContain(isolated.Listeners[NamespaceResolver.UdpLog].AddressFamily, (AddressFamily[])[AddressFamily.InterNetwork, AddressFamily.InterNetworkV6]);
     }
 
     [GeneratedRegex(@"^v4 (\d+) (\w+)", RegexOptions.Multiline)]

@@ -56,10 +56,11 @@ internal static class NamespaceNetwork
     /// }
     /// </code>
     /// Order matters: the agent's own ports on loopback are accepted first, then every remaining TCP connection
-    /// is redirected. Each family's exemption names only the ports its own listeners are bound to: the ports are
-    /// picked by the kernel, so an IPv6 listener's port exempted for 127.0.0.1 (where nothing listens on it) would
-    /// make a connection there refused and recorded nowhere instead of redirected and decided. ICMP is dropped (there is nowhere to go, and it would otherwise be unrecorded). The
-    /// <c>{ … }</c> are anonymous constant sets, as nft makes them.
+    /// is redirected. Each family's exemption names only the ports its own listeners are bound to: the kernel picks
+    /// the ports, so a destination can have one by chance, and an IPv6 listener's port exempted for 127.0.0.1 (where
+    /// nothing listens on it) made a connection there refused and recorded nowhere instead of redirected and
+    /// decided. ICMP is dropped (there is nowhere to go, and it would otherwise be unrecorded). The <c>{ … }</c> are
+    /// anonymous constant sets, as nft makes them.
     /// </summary>
     internal static NfTablesBatch Rules(IReadOnlyDictionary<string, IPEndPoint> listeners)
     {
@@ -70,7 +71,7 @@ internal static class NamespaceNetwork
 
         var batch = new NfTablesBatch(Table);
         batch.AddChain(RedirectChain, "nat", -100);
-        var own4 = OwnPorts(listeners, AddressFamily.InterNetwork);
+        var own4 = PortsOf(listeners, AddressFamily.InterNetwork);
         batch.AddRule(RedirectChain, $"ip daddr 127.0.0.1 tcp dport {{ {PortList(own4)} }} accept", OwnPorts(IPAddress.Loopback, own4));
         Udp.UdpRules.AddRedirectRules(batch, RedirectChain, ipv6);
         batch.AddRule(RedirectChain, string.Create(ic, $"meta nfproto ipv4 meta l4proto tcp redirect to :{p4}"),
@@ -78,7 +79,7 @@ internal static class NamespaceNetwork
         if (ipv6)
         {
             int p6 = transparent6!.Port;
-            var own6 = OwnPorts(listeners, AddressFamily.InterNetworkV6);
+            var own6 = PortsOf(listeners, AddressFamily.InterNetworkV6);
             batch.AddRule(RedirectChain, $"ip6 daddr ::1 tcp dport {{ {PortList(own6)} }} accept", OwnPorts(IPAddress.IPv6Loopback, own6));
             batch.AddRule(RedirectChain, string.Create(ic, $"meta nfproto ipv6 meta l4proto tcp redirect to :{p6}"),
                 new NfRule().NfProto(AddressFamily.InterNetworkV6).L4Proto(NfRule.Tcp).RedirectTo(p6));
@@ -91,7 +92,7 @@ internal static class NamespaceNetwork
     }
 
     /// <summary>The ports of the listeners bound in <paramref name="family"/>, ascending, each once.</summary>
-    private static List<int> OwnPorts(IReadOnlyDictionary<string, IPEndPoint> listeners, AddressFamily family) =>
+    private static List<int> PortsOf(IReadOnlyDictionary<string, IPEndPoint> listeners, AddressFamily family) =>
         [.. listeners.Values.Where(e => e.AddressFamily == family).Select(e => e.Port).Distinct().Order()];
 
     private static string PortList(IReadOnlyList<int> ports) => string.Join(", ", ports.Select(p => p.ToString(CultureInfo.InvariantCulture)));
