@@ -1,3 +1,4 @@
+using System.Net;
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -16,12 +17,13 @@ namespace Egress.Isolation.Tests;
 /// </summary>
 public sealed partial class NamespaceNetworkNetlinkTests
 {
-    private static readonly Dictionary<string, int> Ports6 = new()
+    private static readonly Dictionary<string, IPEndPoint> Ports6 = new()
     {
-        [AgentListener.Relay] = 40001,
-        [AgentListener.Transparent] = 40002,
-        [AgentListener.Transparent6] = 40003,
-        [NamespaceResolver.DnsTcp] = 53,
+        [AgentListener.Relay] = new(IPAddress.Loopback, 40001),
+        [AgentListener.Transparent] = new(IPAddress.Loopback, 40002),
+        [AgentListener.Transparent6] = new(IPAddress.IPv6Loopback, 40003),
+        [NamespaceResolver.DnsTcp] = new(IPAddress.Loopback, 53),
+        [NamespaceResolver.DnsTcp6] = new(IPAddress.IPv6Loopback, 53),
     };
 
     [Theory]
@@ -29,10 +31,11 @@ public sealed partial class NamespaceNetworkNetlinkTests
     [InlineData(false)]
     public async Task Setup_EqualsWhatTheIpAndNftTextMade(bool ipv6)
     {
-        var ports = new Dictionary<string, int>(Ports6);
+        var ports = new Dictionary<string, IPEndPoint>(Ports6);
         if (!ipv6)
         {
             ports.Remove(AgentListener.Transparent6);
+            ports.Remove(NamespaceResolver.DnsTcp6);
         }
 
         using var netlink = await NetlinkNamespace.CreateAsync();
@@ -183,7 +186,9 @@ public sealed partial class NamespaceNetworkNetlinkTests
     /// <summary>What NamespaceNetwork.Ruleset (with UdpRules) sent to <c>nft -f -</c> before netlink, for the ports above.</summary>
     private static string ReferenceRuleset(bool ipv6)
     {
-        string own = ipv6 ? "53, 40001, 40002, 40003" : "53, 40001, 40002";
+        // Each family exempts only its own listeners' ports (an IPv6 port exempted for 127.0.0.1 would be refused there, unrecorded).
+        const string own = "53, 40001, 40002";
+        const string own6 = "53, 40003";
         return "table inet egress_policy {\n" +
                "  chain redirect_out {\n" +
                "    type nat hook output priority -100; policy accept;\n" +
@@ -191,7 +196,7 @@ public sealed partial class NamespaceNetworkNetlinkTests
                "    meta nfproto ipv4 meta l4proto { udp, tcp } th dport 53 redirect to :53\n" +
                (ipv6 ? "    meta nfproto ipv6 meta l4proto { udp, tcp } th dport 53 redirect to :53\n" : string.Empty) +
                "    meta nfproto ipv4 meta l4proto tcp redirect to :40002\n" +
-               (ipv6 ? $"    ip6 daddr ::1 tcp dport {{ {own} }} accept\n    meta nfproto ipv6 meta l4proto tcp redirect to :40003\n" : string.Empty) +
+               (ipv6 ? $"    ip6 daddr ::1 tcp dport {{ {own6} }} accept\n    meta nfproto ipv6 meta l4proto tcp redirect to :40003\n" : string.Empty) +
                "  }\n" +
                "  chain udp_out {\n" +
                "    type filter hook output priority -150; policy accept;\n" +

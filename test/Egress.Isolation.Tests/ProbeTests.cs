@@ -139,6 +139,32 @@ public sealed class ProbeTests : IDisposable
         Assert.True(verdicts["tcp"].Failed && verdicts["http-noproxy"].Failed && !verdicts["udp"].Failed && !verdicts["ipv6"].Failed);
     }
 
+    [Fact]
+    public async Task Judge_ATargetOnThePortOfRunsOwnListenerInside_IsACollision_NotAVerdict()
+    {
+        await using var targets = ProbeTargets.Start();
+        int tcp = targets.PortOf(ProbeRoute.Tcp)!.Value;
+        int http = targets.PortOf(ProbeRoute.HttpNoProxy)!.Value;
+        int curl = targets.PortOf(ProbeRoute.CurlNoProxy)!.Value;
+        int udp = targets.PortOf(ProbeRoute.Udp)!.Value;
+        var canary = ProbeCanaries.ReadResults("tcp\t-\tanswered 17 byte(s)\nhttp-noproxy\t-\tclosed\ncurl-noproxy\t-\tcurl exit 52\nudp\t-\tsent 19 byte(s)\n");
+        EgressEvent[] events = [new() { Action = "DENY", Host = "127.0.0.1", Port = curl, Source = "transparent" }];
+
+        // Inside, the relay had the tcp target's port, the IPv6 transparent listener the http one's (the other
+        // family: 127.0.0.1 on it is redirected), a listener the curl one's (but a denial decided it) and the UDP one's.
+        IPEndPoint[] own = [new(IPAddress.Loopback, tcp), new(IPAddress.IPv6Loopback, http), new(IPAddress.Loopback, curl), new(IPAddress.Loopback, udp)];
+        var verdicts = ProbeJudge.Judge(targets, canary, events, own).ToDictionary(v => v.Route.Name);
+
+        Assert.Equal(ProbeOutcome.Undecided, verdicts["tcp"].Outcome);
+        Assert.True(verdicts["tcp"].PortCollision && verdicts["tcp"].Failed);
+        Assert.Contains($"port {tcp} is also the port of run's own listener", verdicts["tcp"].Detail, StringComparison.Ordinal);
+        Assert.Equal(ProbeOutcome.Undecided, verdicts["http-noproxy"].Outcome);
+        Assert.False(verdicts["http-noproxy"].PortCollision);
+        Assert.Equal(ProbeOutcome.Blocked, verdicts["curl-noproxy"].Outcome);
+        Assert.False(verdicts["udp"].PortCollision);
+        Assert.DoesNotContain(ProbeJudge.Judge(targets, canary, events), v => v.PortCollision);
+    }
+
     private static Dictionary<string, (string Result, string Detail)> Routes(string stdout)
     {
         using var doc = JsonDocument.Parse(stdout);

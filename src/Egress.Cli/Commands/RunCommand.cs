@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Egress.Isolation;
 using Egress.Isolation.Gateway;
@@ -163,8 +164,11 @@ internal static class RunCommand
         "(Docker, systemd, tmux) that act outside the isolation; prefer an unprivileged user with user namespaces allowed " +
         "(docs/isolation.md, \"What run does not isolate\")";
 
-    /// <summary>Runs the command isolated; null (after printing why) when isolation is unavailable.</summary>
-    internal static async Task<int?> RunIsolatedAsync(CliContext ctx, EgressPolicy policy, EgressProxyServer server, Proxy.ProxyOptions options, string[] commandLine, string? summaryOut, RunSignals signals)
+    /// <summary>
+    /// Runs the command isolated; null (after printing why) when isolation is unavailable. <paramref name="started"/>,
+    /// when given, is told the listeners of the namespace once it is set up (run --probe compares their ports with its targets').
+    /// </summary>
+    internal static async Task<int?> RunIsolatedAsync(CliContext ctx, EgressPolicy policy, EgressProxyServer server, Proxy.ProxyOptions options, string[] commandLine, string? summaryOut, RunSignals signals, Action<IReadOnlyDictionary<string, Socket>>? started = null)
     {
         var readOnly = new List<string>();
         try
@@ -211,6 +215,8 @@ internal static class RunCommand
 
         using (isolated)
         {
+            started?.Invoke(isolated.Listeners);
+
             // DNS answered by the policy, dropped UDP recorded (docs/isolation.md, "DNS" and "UDP").
             await using var resolver = Egress.Isolation.Dns.NamespaceResolver.Start(policy, isolated.Listeners);
             transparent.AddressNames = resolver.NameOf;

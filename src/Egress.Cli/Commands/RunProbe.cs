@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Egress.Isolation;
@@ -21,6 +23,9 @@ namespace Egress.Cli.Commands;
 internal static class RunProbe
 {
     private const int MaxEvents = 10_000;
+
+    /// <summary>Probes run when the only failures are chance port collisions (<see cref="ProbeResult.PortCollision"/>).</summary>
+    private const int MaxAttempts = 3;
 
     public static async Task<int> RunAsync(CliContext ctx, RunIsolation isolation, ProxyOptions options, bool json, RunSignals signals)
     {
@@ -52,47 +57,39 @@ internal static class RunProbe
         try
         {
             string results = Path.Combine(dir.FullName, "results.tsv");
-            await File.WriteAllTextAsync(results, "").ConfigureAwait(false);
-            await using var targets = ProbeTargets.Start();
-            string[] command = [.. IsolatedProcess.SelfCommand(), .. targets.CanaryArguments(results)];
-            int? code;
-            await using (var server = new EgressProxyServer(policy, options))
+            for (int attempt = 1; ; attempt++)
             {
-                server.Start();
-                code = isolation == RunIsolation.Netns
-                    ? await RunCommand.RunIsolatedAsync(ctx, policy, server, options, command, null, signals).ConfigureAwait(false)
-                    : await RunCommand.RunUnisolatedAsync(ctx, server, command, signals).ConfigureAwait(false);
-                await server.StopAsync().ConfigureAwait(false);
-            }
-
-            if (code is null)
-            {
-                return ExitCodes.Validation;
-            }
-
-            var canary = ProbeCanaries.ReadResults(await File.ReadAllTextAsync(results).ConfigureAwait(false));
-            EgressEvent[] recorded;
-            lock (events)
-            {
-                recorded = [.. events];
-            }
-
-            var verdicts = ProbeJudge.Judge(targets, canary, recorded);
-            if (code != 0)
-            {
-                ctx.Error.WriteLine($"egress-policy run --probe: the canaries exited {code}");
-            }
-
-            ctx.Out.Write(json ? ToJson(isolation, verdicts) : ToText(isolation, verdicts));
-            if (policy.Options.IsGitHubActions)
-            {
-                foreach (var failed in verdicts.Where(v => v.Failed))
+                var (code, verdicts) = await AttemptAsync(ctx, isolation, policy, options, events, results, signals).ConfigureAwait(false);
+                if (code is null)
                 {
-                    ctx.Out.WriteLine(GitHubActionsReporter.Command("error", $"egress-policy run --probe: {failed.Route.Description} {failed.OutcomeText}", failed.Detail));
+                    return ExitCodes.Validation;
                 }
-            }
 
-            return verdicts.Any(v => v.Failed) || code != 0 ? ExitCodes.Validation : ExitCodes.Success;
+                // Only when every failure is a proven port collision (nothing escaped, every other route decided): the
+                // attempt tested nothing there, and new targets get new ports. Never more than MaxAttempts.
+                var failed = verdicts.Where(v => v.Failed).ToList();
+                if (code == 0 && failed.Count > 0 && failed.All(v => v.PortCollision) && attempt < MaxAttempts)
+                {
+                    ctx.Error.WriteLine($"egress-policy run --probe: {string.Join(", ", failed.Select(v => v.Route.Name))}: the target's port was also one of run's own ports inside the namespace (chance); probing again with new targets");
+                    continue;
+                }
+
+                if (code != 0)
+                {
+                    ctx.Error.WriteLine($"egress-policy run --probe: the canaries exited {code}");
+                }
+
+                ctx.Out.Write(json ? ToJson(isolation, verdicts) : ToText(isolation, verdicts));
+                if (policy.Options.IsGitHubActions)
+                {
+                    foreach (var v in failed)
+                    {
+                        ctx.Out.WriteLine(GitHubActionsReporter.Command("error", $"egress-policy run --probe: {v.Route.Description} {v.OutcomeText}", v.Detail));
+                    }
+                }
+
+                return failed.Count > 0 || code != 0 ? ExitCodes.Validation : ExitCodes.Success;
+            }
         }
         finally
         {
@@ -103,6 +100,62 @@ internal static class RunProbe
             catch (IOException)
             {
             }
+        }
+    }
+
+    /// <summary>One probe: new targets, the canaries in a new child, the verdicts; the exit code is null when isolation was unavailable.</summary>
+    private static async Task<(int? Code, IReadOnlyList<ProbeResult> Verdicts)> AttemptAsync(
+        CliContext ctx, RunIsolation isolation, EgressPolicy policy, ProxyOptions options, List<EgressEvent> events, string results, RunSignals signals)
+    {
+        lock (events)
+        {
+            events.Clear();
+        }
+
+        await File.WriteAllTextAsync(results, "").ConfigureAwait(false);
+        await using var targets = ProbeTargets.Start();
+        string[] command = [.. IsolatedProcess.SelfCommand(), .. targets.CanaryArguments(results)];
+        var ownListeners = new List<IPEndPoint>();
+        int? code;
+        await using (var server = new EgressProxyServer(policy, options))
+        {
+            server.Start();
+            code = isolation == RunIsolation.Netns
+                ? await RunCommand.RunIsolatedAsync(ctx, policy, server, options, command, null, signals, listeners => ownListeners.AddRange(listeners.Values.Select(LocalEndPoint).OfType<IPEndPoint>())).ConfigureAwait(false)
+                : await RunCommand.RunUnisolatedAsync(ctx, server, command, signals).ConfigureAwait(false);
+            await server.StopAsync().ConfigureAwait(false);
+        }
+
+        if (code is null)
+        {
+            return (null, []);
+        }
+
+        var canary = ProbeCanaries.ReadResults(await File.ReadAllTextAsync(results).ConfigureAwait(false));
+        EgressEvent[] recorded;
+        lock (events)
+        {
+            recorded = [.. events];
+        }
+
+        return (code, ProbeJudge.Judge(targets, canary, recorded, ownListeners));
+    }
+
+    /// <summary>Where an IP listener is bound; null for the NFLOG socket (netlink) or one already gone — nothing a target could share a port with.</summary>
+    private static EndPoint? LocalEndPoint(Socket socket)
+    {
+        if (socket.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
+        {
+            return null;
+        }
+
+        try
+        {
+            return socket.LocalEndPoint;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return null;
         }
     }
 

@@ -94,23 +94,23 @@ public static class IsolationAgent
         try
         {
             NamespaceNetwork.SetUpLoopback(ipv6);
-            var ports = new Dictionary<string, int>(StringComparer.Ordinal);
+            var bound = new Dictionary<string, IPEndPoint>(StringComparer.Ordinal);
             foreach (var spec in specs)
             {
                 var socket = spec.Open();
                 sockets.Add(socket);
-                if (socket.LocalEndPoint is IPEndPoint bound)
+                if (socket.LocalEndPoint is IPEndPoint endpoint)
                 {
-                    ports[spec.Name] = bound.Port;
+                    bound[spec.Name] = endpoint;
                 }
             }
 
-            NamespaceNetwork.Redirect(ports);
+            NamespaceNetwork.Redirect(bound);
             Dns.NamespaceResolver.MountResolverFiles();
             ReadOnlyMounts.Apply(args.ReadOnlyPaths);
             int[] fds = sockets.Select(s => (int)s.SafeHandle.DangerousGetHandle()).ToArray();
             control.Send("listeners " + string.Join(' ', specs.Select(s => s.Name)), fds);
-            return ports[AgentListener.Relay];
+            return bound[AgentListener.Relay].Port;
         }
         finally
         {

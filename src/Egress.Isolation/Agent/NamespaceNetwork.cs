@@ -10,7 +10,8 @@ namespace Egress.Isolation.Agent;
 /// up, with default routes through it (so a connect to any address reaches the nftables hook instead of
 /// failing with "network unreachable"), and one nftables table that redirects every TCP connection to the
 /// transparent listeners — any address, any port, loopback included — except connections to the agent's
-/// own listeners on loopback. Speaks netlink itself (<see cref="RouteNetlink"/>, <see cref="NfTablesBatch"/>):
+/// own listeners on loopback (each family only to its own: 127.0.0.1 to the IPv4 listeners' ports, ::1 to the
+/// IPv6 ones). Speaks netlink itself (<see cref="RouteNetlink"/>, <see cref="NfTablesBatch"/>):
 /// starting <c>ip</c> and <c>nft</c> cost a fork and exec each plus their own start-up, most of isolation's
 /// start-up time (see docs/PERFORMANCE.md); with netlink the whole setup is two datagrams and their answers.
 /// </summary>
@@ -32,19 +33,19 @@ internal static class NamespaceNetwork
     public static void SetUpLoopback(bool ipv6) => RouteNetlink.SetUpLoopback(Dns.NamespaceResolver.LoopbackAddresses(ipv6), ipv6);
 
     /// <summary>Installs the redirect rules (<see cref="Rules"/>) in one nf_tables batch; throws naming the chain or rule refused.</summary>
-    public static void Redirect(IReadOnlyDictionary<string, int> ports) => Rules(ports).Commit();
+    public static void Redirect(IReadOnlyDictionary<string, IPEndPoint> listeners) => Rules(listeners).Commit();
 
     /// <summary>
-    /// The table, given the port of each listener by name — in nft's words:
+    /// The table, given the bound address of each listener by name — in nft's words:
     /// <code>
     /// table inet egress_policy {
     ///   chain redirect_out {
     ///     type nat hook output priority -100; policy accept;
-    ///     ip daddr 127.0.0.1 tcp dport { OWN PORTS } accept
+    ///     ip daddr 127.0.0.1 tcp dport { OWN IPV4 PORTS } accept
     ///     meta nfproto ipv4 meta l4proto { udp, tcp } th dport 53 redirect to :53      (UdpRules)
     ///     meta nfproto ipv6 meta l4proto { udp, tcp } th dport 53 redirect to :53      (UdpRules, IPv6)
     ///     meta nfproto ipv4 meta l4proto tcp redirect to :TRANSPARENT
-    ///     ip6 daddr ::1 tcp dport { OWN PORTS } accept                                 (IPv6)
+    ///     ip6 daddr ::1 tcp dport { OWN IPV6 PORTS } accept                            (IPv6)
     ///     meta nfproto ipv6 meta l4proto tcp redirect to :TRANSPARENT6                 (IPv6)
     ///   }
     ///   chain udp_out { … }                                                            (UdpRules)
@@ -55,27 +56,31 @@ internal static class NamespaceNetwork
     /// }
     /// </code>
     /// Order matters: the agent's own ports on loopback are accepted first, then every remaining TCP connection
-    /// is redirected. ICMP is dropped (there is nowhere to go, and it would otherwise be unrecorded). The
-    /// <c>{ … }</c> are anonymous constant sets, as nft makes them.
+    /// is redirected. Each family's exemption names only the ports its own listeners are bound to: the kernel picks
+    /// the ports, so a destination can have one by chance, and an IPv6 listener's port exempted for 127.0.0.1 (where
+    /// nothing listens on it) made a connection there refused and recorded nowhere instead of redirected and
+    /// decided. ICMP is dropped (there is nowhere to go, and it would otherwise be unrecorded). The <c>{ … }</c> are
+    /// anonymous constant sets, as nft makes them.
     /// </summary>
-    internal static NfTablesBatch Rules(IReadOnlyDictionary<string, int> ports)
+    internal static NfTablesBatch Rules(IReadOnlyDictionary<string, IPEndPoint> listeners)
     {
-        ArgumentNullException.ThrowIfNull(ports);
+        ArgumentNullException.ThrowIfNull(listeners);
         var ic = CultureInfo.InvariantCulture;
-        var own = ports.Values.Distinct().Order().ToList();
-        string ownText = string.Join(", ", own.Select(p => p.ToString(ic)));
-        bool ipv6 = ports.TryGetValue(AgentListener.Transparent6, out int p6);
-        int p4 = ports[AgentListener.Transparent];
+        bool ipv6 = listeners.TryGetValue(AgentListener.Transparent6, out var transparent6);
+        int p4 = listeners[AgentListener.Transparent].Port;
 
         var batch = new NfTablesBatch(Table);
         batch.AddChain(RedirectChain, "nat", -100);
-        batch.AddRule(RedirectChain, $"ip daddr 127.0.0.1 tcp dport {{ {ownText} }} accept", OwnPorts(IPAddress.Loopback, own));
+        var own4 = PortsOf(listeners, AddressFamily.InterNetwork);
+        batch.AddRule(RedirectChain, $"ip daddr 127.0.0.1 tcp dport {{ {PortList(own4)} }} accept", OwnPorts(IPAddress.Loopback, own4));
         Udp.UdpRules.AddRedirectRules(batch, RedirectChain, ipv6);
         batch.AddRule(RedirectChain, string.Create(ic, $"meta nfproto ipv4 meta l4proto tcp redirect to :{p4}"),
             new NfRule().NfProto(AddressFamily.InterNetwork).L4Proto(NfRule.Tcp).RedirectTo(p4));
         if (ipv6)
         {
-            batch.AddRule(RedirectChain, $"ip6 daddr ::1 tcp dport {{ {ownText} }} accept", OwnPorts(IPAddress.IPv6Loopback, own));
+            int p6 = transparent6!.Port;
+            var own6 = PortsOf(listeners, AddressFamily.InterNetworkV6);
+            batch.AddRule(RedirectChain, $"ip6 daddr ::1 tcp dport {{ {PortList(own6)} }} accept", OwnPorts(IPAddress.IPv6Loopback, own6));
             batch.AddRule(RedirectChain, string.Create(ic, $"meta nfproto ipv6 meta l4proto tcp redirect to :{p6}"),
                 new NfRule().NfProto(AddressFamily.InterNetworkV6).L4Proto(NfRule.Tcp).RedirectTo(p6));
         }
@@ -85,6 +90,12 @@ internal static class NamespaceNetwork
         batch.AddRule(FilterChain, "meta l4proto { icmp, ipv6-icmp } drop", new NfRule().L4ProtoIn(NfRule.Icmp, NfRule.Icmp6).Verdict(NfTablesBatch.Drop));
         return batch;
     }
+
+    /// <summary>The ports of the listeners bound in <paramref name="family"/>, ascending, each once.</summary>
+    private static List<int> PortsOf(IReadOnlyDictionary<string, IPEndPoint> listeners, AddressFamily family) =>
+        [.. listeners.Values.Where(e => e.AddressFamily == family).Select(e => e.Port).Distinct().Order()];
+
+    private static string PortList(IReadOnlyList<int> ports) => string.Join(", ", ports.Select(p => p.ToString(CultureInfo.InvariantCulture)));
 
     // ip daddr A tcp dport { … } accept: nft writes `tcp dport` as meta l4proto tcp + th dport.
     private static NfRule OwnPorts(IPAddress loopback, IReadOnlyList<int> ports) =>

@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using Egress.Isolation.Agent;
 using Egress.Isolation.Native;
 using Egress.Isolation.Udp;
@@ -91,8 +91,16 @@ public sealed class NamespaceResolver : IAsyncDisposable
     /// </summary>
     public static void MountResolverFiles()
     {
-        string file = Path.Combine(Path.GetTempPath(), "egress-resolv-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + ".conf");
-        File.WriteAllText(file, ResolvConf);
+        // A name of this agent's own, created exclusively: the agent is PID 1 of its PID namespace, so a name from
+        // the process id was the same for every isolated run on the machine, and two runs starting at once wrote,
+        // mounted and deleted each other's file (one then failed: "cannot bind /etc/resolv.conf … No such file").
+        // CreateNew also never follows a link someone else left at the name.
+        string file = Path.Combine(Path.GetTempPath(), $"egress-resolv-{Guid.NewGuid():N}.conf");
+        using (var stream = new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(Encoding.ASCII.GetBytes(ResolvConf));
+        }
+
         try
         {
             if (File.Exists("/etc/resolv.conf") && Libc.Mount(file, "/etc/resolv.conf", null, Libc.MsBind, 0) != 0)

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Egress.Policy.Events;
 
 namespace Egress.Isolation.Probe;
@@ -14,15 +16,23 @@ public static class ProbeJudge
     /// <param name="targets">The targets the canaries aimed at.</param>
     /// <param name="canary">What the canaries reported (<see cref="ProbeCanaries.ReadResults"/>); empty when they did not report.</param>
     /// <param name="events">Every event the probe's policy recorded while the child ran.</param>
-    public static IReadOnlyList<ProbeResult> Judge(ProbeTargets targets, IReadOnlyDictionary<string, (bool Answered, string Detail)> canary, IReadOnlyList<EgressEvent> events)
+    /// <param name="ownListeners">
+    /// Where run's own listeners were bound inside the child's namespace (relay, transparent, DNS), or null. The
+    /// kernel picked those ports there and these targets' ports here, so a target can share a port with one by
+    /// chance: inside, a TCP connection to it then reaches that listener instead of being redirected, and proves
+    /// nothing about the route (not so for the proxy route, whose target is dialled outside, nor UDP). Such a route,
+    /// when nothing reached its target and no denial decided it, is undecided with
+    /// <see cref="ProbeResult.PortCollision"/> set (the probe is run again with new targets).
+    /// </param>
+    public static IReadOnlyList<ProbeResult> Judge(ProbeTargets targets, IReadOnlyDictionary<string, (bool Answered, string Detail)> canary, IReadOnlyList<EgressEvent> events, IReadOnlyCollection<IPEndPoint>? ownListeners = null)
     {
         ArgumentNullException.ThrowIfNull(targets);
         ArgumentNullException.ThrowIfNull(canary);
         ArgumentNullException.ThrowIfNull(events);
-        return [.. ProbeRoute.All.Select(route => Judge(route, targets, canary, events))];
+        return [.. ProbeRoute.All.Select(route => Judge(route, targets, canary, events, ownListeners ?? []))];
     }
 
-    private static ProbeResult Judge(ProbeRoute route, ProbeTargets targets, IReadOnlyDictionary<string, (bool Answered, string Detail)> canary, IReadOnlyList<EgressEvent> events)
+    private static ProbeResult Judge(ProbeRoute route, ProbeTargets targets, IReadOnlyDictionary<string, (bool Answered, string Detail)> canary, IReadOnlyList<EgressEvent> events, IReadOnlyCollection<IPEndPoint> ownListeners)
     {
         if (!canary.TryGetValue(route.Name, out var seen))
         {
@@ -43,6 +53,15 @@ public static class ProbeJudge
         }
 
         var denial = events.FirstOrDefault(e => e.Action == "DENY" && Matches(route, targets, e));
+        if (denial is null && route != ProbeRoute.Proxy && route != ProbeRoute.Udp && targets.PortOf(route) is { } port
+            && ownListeners.Any(l => l.Port == port && l.AddressFamily == (route == ProbeRoute.Ipv6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork)))
+        {
+            return new ProbeResult(route, ProbeOutcome.Undecided, $"canary: {seen.Detail}; the target's port {port} is also the port of run's own listener inside the namespace (chance), so the attempt did not test this route")
+            {
+                PortCollision = true,
+            };
+        }
+
         return denial is null
             ? new ProbeResult(route, ProbeOutcome.Undecided, $"canary: {seen.Detail}; reached nothing, but no denial was recorded")
             : new ProbeResult(route, ProbeOutcome.Blocked, $"{seen.Detail}; DENY {denial.Authority} source={denial.Source}");

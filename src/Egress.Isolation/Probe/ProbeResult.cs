@@ -31,6 +31,12 @@ public sealed record ProbeResult(ProbeRoute Route, ProbeOutcome Outcome, string 
         _ => "skipped",
     };
 
+    /// <summary>
+    /// Undecided only because the target's port was, by chance, also that of one of run's own listeners inside the
+    /// namespace (<see cref="ProbeJudge"/>): the attempt tested nothing, and a probe with new targets will.
+    /// </summary>
+    public bool PortCollision { get; init; }
+
     /// <summary>Whether this route makes the probe fail.</summary>
     public bool Failed => Outcome is ProbeOutcome.Escaped or ProbeOutcome.Undecided;
 }
