@@ -46,14 +46,18 @@ internal sealed class OpenConnection
     /// <summary>How long no byte has moved, as of <paramref name="now"/> (a timestamp of the forwarder's clock); zero while connecting.</summary>
     public TimeSpan IdleFor(long now) => _connecting ? TimeSpan.Zero : _time.GetElapsedTime(Volatile.Read(ref _lastActivity), now);
 
-    /// <summary>Shuts both sockets down (the serving task then ends and disposes them); true the first time.</summary>
-    public bool Cut()
+    /// <summary>
+    /// Shuts both sockets down (the serving task then ends and disposes them); true the first time. <paramref name="first"/>
+    /// runs before the sockets are shut down, so what it counts is visible by the time the client sees the end.
+    /// </summary>
+    public bool Cut(Action? first = null)
     {
         if (Interlocked.Exchange(ref _cut, 1) != 0)
         {
             return false;
         }
 
+        first?.Invoke();
         QuietSocket.Shutdown(_client);
         if (Upstream is { } upstream)
         {

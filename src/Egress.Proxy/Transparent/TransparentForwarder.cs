@@ -36,6 +36,7 @@ public sealed class TransparentForwarder : IAsyncDisposable
     private readonly ConcurrentDictionary<long, OpenConnection> _open = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly ITimer _sweep;
+    private readonly Action _countIdle;
     private long _nextId;
     private int _active;
     private int _disposed;
@@ -51,6 +52,7 @@ public sealed class TransparentForwarder : IAsyncDisposable
         _options = options ?? new ProxyOptions();
         _time = time ?? TimeProvider.System;
         _connector = new UpstreamConnector(policy, _options, Source);
+        _countIdle = CountIdle;
 
         // The proxy's idle timeout, applied the way the proxy applies it: a periodic sweep cuts connections
         // (tunnels and kept-alive HTTP alike) that moved no byte for ProxyOptions.IdleTimeout.
@@ -182,15 +184,20 @@ public sealed class TransparentForwarder : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
+    private void CountIdle()
+    {
+        Interlocked.Increment(ref _idleClosed);
+        ProxyMetrics.Reject("idle_timeout");
+    }
+
     private void Sweep()
     {
         long now = _time.GetTimestamp();
         foreach (var open in _open.Values)
         {
-            if (open.IdleFor(now) > _options.IdleTimeout && open.Cut())
+            if (open.IdleFor(now) > _options.IdleTimeout)
             {
-                Interlocked.Increment(ref _idleClosed);
-                ProxyMetrics.Reject("idle_timeout");
+                open.Cut(_countIdle);
             }
         }
     }
