@@ -94,15 +94,24 @@ public sealed class NamespaceResolver : IAsyncDisposable
         // A name of this agent's own, created exclusively: the agent is PID 1 of its PID namespace, so a name from
         // the process id was the same for every isolated run on the machine, and two runs starting at once wrote,
         // mounted and deleted each other's file (one then failed: "cannot bind /etc/resolv.conf … No such file").
-        // CreateNew also never follows a link someone else left at the name.
+        // CreateNew also never follows a link someone else left at the name. 0644 whatever the umask: under umask 000
+        // another user could open the file before it is unlinked and rewrite the command's resolv.conf later.
         string file = Path.Combine(Path.GetTempPath(), $"egress-resolv-{Guid.NewGuid():N}.conf");
-        using (var stream = new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows())
         {
-            stream.Write(Encoding.ASCII.GetBytes(ResolvConf));
+            create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
         }
 
+        var stream = new FileStream(file, create);
         try
         {
+            // Written inside the try: a failed write (disk full) leaves no file behind in the shared directory.
+            using (stream)
+            {
+                stream.Write(Encoding.ASCII.GetBytes(ResolvConf));
+            }
+
             if (File.Exists("/etc/resolv.conf") && Libc.Mount(file, "/etc/resolv.conf", null, Libc.MsBind, 0) != 0)
             {
                 throw new IsolationException($"cannot bind /etc/resolv.conf to the namespace's resolver inside the namespace: {Libc.LastError()}");

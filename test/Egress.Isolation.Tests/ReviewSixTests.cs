@@ -1,0 +1,105 @@
+using System.Net;
+using System.Net.Sockets;
+using Egress.Isolation.Probe;
+using Egress.TestUtils;
+
+namespace Egress.Isolation.Tests;
+
+/// <summary>
+/// Review of the isolation set-up fixes (per-family exemption of the agent's ports, the resolver's temporary file)
+/// and of run --probe's retry on chance port collisions: a collision must never hide an escape, and the temporary
+/// file must be safe in a shared temporary directory.
+/// </summary>
+public sealed class ReviewSixTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    /// <summary>
+    /// The agent writes the namespace's resolv.conf to a file in <c>$TMPDIR</c> (usually the shared /tmp) and binds
+    /// it over /etc/resolv.conf. Under a permissive umask (000, not rare in containers) it was created 0666: any
+    /// local user could open it in the window before it is unlinked, keep the descriptor and later rewrite the
+    /// isolated command's resolver configuration. Whatever the umask, it must be writable by its owner only.
+    /// </summary>
+    [Fact]
+    public async Task TheResolverFile_IsWritableByItsOwnerOnly_EvenUnderUmask000()
+    {
+        NamespaceSupport.Require();
+        string tmp = _dir.File("tmp");
+        Directory.CreateDirectory(tmp);
+        string seen = _dir.File("mode");
+        using var isolated = await IsolatedProcess.StartAsync(new IsolationStartInfo
+        {
+            Command = ["sh", "-c", $"stat -c %a /etc/resolv.conf > '{seen}'"],
+            AgentCommand = ["sh", "-c", $"umask 000; TMPDIR='{tmp}' exec \"$@\"", "sh", "dotnet", Path.Combine(AppContext.BaseDirectory, "egress-policy.dll")],
+        });
+        int code = await isolated.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(0, code);
+        Assert.Equal("644", File.ReadAllText(seen).Trim());
+        Assert.Empty(Directory.GetFileSystemEntries(tmp));
+    }
+
+    /// <summary>
+    /// run --probe runs again only when every failure is a port collision; a route whose target saw a connection
+    /// (or whose canary got an answer) escaped even when its port was also one of run's own, and is never a
+    /// collision — otherwise a real escape that happened to share a port would be retried away.
+    /// </summary>
+    [Fact]
+    public async Task Judge_AnEscapeOnACollidingPort_IsAnEscape_NeverACollision()
+    {
+        await using var targets = ProbeTargets.Start();
+        int tcp = targets.PortOf(ProbeRoute.Tcp)!.Value;
+        int http = targets.PortOf(ProbeRoute.HttpNoProxy)!.Value;
+        int elsewhere = targets.PortOf(ProbeRoute.ProxyElsewhere)!.Value;
+        using (var client = new TcpClient())
+        {
+            await client.ConnectAsync(IPAddress.Loopback, tcp);
+            await client.GetStream().WriteAsync("x"u8.ToArray());
+            _ = await client.GetStream().ReadAsync(new byte[256]);
+        }
+
+        for (int i = 0; i < 200 && targets.Hits(ProbeRoute.Tcp) == 0; i++)
+        {
+            await Task.Delay(25);
+        }
+
+        var canary = ProbeCanaries.ReadResults($"tcp\t-\tconnected\nhttp-noproxy\tanswered\tHTTP 200 {ProbeTargets.Marker}\nproxy-elsewhere\t-\tclosed\n");
+        IPEndPoint[] own = [new(IPAddress.Loopback, tcp), new(IPAddress.Loopback, http), new(IPAddress.Loopback, elsewhere)];
+
+        var verdicts = ProbeJudge.Judge(targets, canary, [], own).ToDictionary(v => v.Route.Name);
+
+        Assert.Equal(ProbeOutcome.Escaped, verdicts["tcp"].Outcome);
+        Assert.Equal(ProbeOutcome.Escaped, verdicts["http-noproxy"].Outcome);
+        Assert.False(verdicts["tcp"].PortCollision || verdicts["http-noproxy"].PortCollision);
+        Assert.True(verdicts["proxy-elsewhere"].PortCollision);
+
+        // What RunProbe retries on: every failure a collision. With the escapes among them, it must not.
+        var failed = verdicts.Values.Where(v => v.Failed).ToList();
+        Assert.False(failed.All(v => v.PortCollision));
+    }
+
+    /// <summary>
+    /// A collision is recognised by port and family only: the same port in the other family (where the per-family
+    /// exemption no longer applies, so the connection was redirected and decided) is an ordinary undecided route,
+    /// and so is a colliding route the proxy dials outside (proxy) or UDP.
+    /// </summary>
+    [Fact]
+    public async Task Judge_TheSamePortInTheOtherFamily_OrOnTheProxyOrUdpRoute_IsNotACollision()
+    {
+        await using var targets = ProbeTargets.Start();
+        int tcp = targets.PortOf(ProbeRoute.Tcp)!.Value;
+        int proxy = targets.PortOf(ProbeRoute.Proxy)!.Value;
+        int udp = targets.PortOf(ProbeRoute.Udp)!.Value;
+        var canary = ProbeCanaries.ReadResults("tcp\t-\tclosed\nproxy\t-\tHTTP 403\nudp\t-\tsent 19 byte(s)\n");
+        IPEndPoint[] own = [new(IPAddress.IPv6Loopback, tcp), new(IPAddress.Loopback, proxy), new(IPAddress.Loopback, udp)];
+
+        var verdicts = ProbeJudge.Judge(targets, canary, [], own).ToDictionary(v => v.Route.Name);
+
+        Assert.All(verdicts.Values, v => Assert.False(v.PortCollision, v.Route.Name));
+        Assert.Equal(ProbeOutcome.Undecided, verdicts["tcp"].Outcome);
+        Assert.Equal(ProbeOutcome.Undecided, verdicts["proxy"].Outcome);
+        Assert.Equal(ProbeOutcome.Undecided, verdicts["udp"].Outcome);
+    }
+}
