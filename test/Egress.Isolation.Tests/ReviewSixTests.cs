@@ -42,6 +42,23 @@ public sealed class ReviewSixTests : IDisposable
     }
 
     /// <summary>
+    /// A TMPDIR that does not exist (a stale value from another shell) stops isolation — fail closed — with a
+    /// message that names the variable, not only a path of the agent's own making.
+    /// </summary>
+    [Fact]
+    public async Task AMissingTmpdir_FailsClosed_NamingTheVariable()
+    {
+        string missing = _dir.File("no-such-dir");
+        var env = new Dictionary<string, string?> { ["EGRESS_ALLOWLIST"] = "allowed.example", ["TMPDIR"] = missing };
+
+        var result = await IsolatedRunHarness.RunScriptAsync("echo ran", env, _dir.Path);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.DoesNotContain("ran", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains($"{missing} (TMPDIR)", result.StdErr, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// run --probe runs again only when every failure is a port collision; a route whose target saw a connection
     /// (or whose canary got an answer) escaped even when its port was also one of run's own, and is never a
     /// collision — otherwise a real escape that happened to share a port would be retried away.

@@ -103,7 +103,16 @@ public sealed class NamespaceResolver : IAsyncDisposable
             create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
         }
 
-        var stream = new FileStream(file, create);
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(file, create);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new IsolationException($"cannot create the namespace's resolv.conf in the temporary directory {Path.GetDirectoryName(file)} (TMPDIR): {ex.Message}", ex);
+        }
+
         try
         {
             // Written inside the try: a failed write (disk full) leaves no file behind in the shared directory.
