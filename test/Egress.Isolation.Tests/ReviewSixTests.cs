@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Egress.Isolation.Probe;
+using Egress.Policy.Events;
 using Egress.TestUtils;
 
 namespace Egress.Isolation.Tests;
@@ -95,6 +96,46 @@ public sealed class ReviewSixTests : IDisposable
         // What RunProbe retries on: every failure a collision. With the escapes among them, it must not.
         var failed = verdicts.Values.Where(v => v.Failed).ToList();
         Assert.False(failed.All(v => v.PortCollision));
+    }
+
+    /// <summary>
+    /// When the colliding listener is run's relay, the canary's direct request lands on the policy proxy, which
+    /// denies the name (proxy-elsewhere) or the target (http-noproxy) it carries: a denial is recorded, but by the
+    /// proxy (source=proxy), not by the transparent interception the route exists to test. Taken as "blocked",
+    /// that attempt passes a route it never exercised (a hole in the transparent path would go unseen); it must be
+    /// a collision like any other, and so run again. A denial by the transparent forwarder (the colliding listener
+    /// was the transparent one: it decided the very destination) still decides the route.
+    /// </summary>
+    [Fact]
+    public async Task Judge_ADenialByTheRelayOnACollidingPort_IsACollision_NotABlock()
+    {
+        await using var targets = ProbeTargets.Start();
+        int http = targets.PortOf(ProbeRoute.HttpNoProxy)!.Value;
+        int elsewhere = targets.PortOf(ProbeRoute.ProxyElsewhere)!.Value;
+        int tcp = targets.PortOf(ProbeRoute.Tcp)!.Value;
+        var canary = ProbeCanaries.ReadResults(
+            $"http-noproxy\t-\tvia 127.0.0.1:{http}: HTTP 403\nproxy-elsewhere\t-\tvia 127.0.0.1:{elsewhere}: HTTP 403\ntcp\t-\tclosed\n");
+        EgressEvent[] events =
+        [
+            new() { Action = "DENY", Host = "127.0.0.1", Port = http, Source = "proxy" },
+            new() { Action = "DENY", Host = targets.ElsewhereName, Port = 80, Source = "proxy" },
+            new() { Action = "DENY", Host = "127.0.0.1", Port = tcp, Source = "proxy" },
+            new() { Action = "DENY", Host = "127.0.0.1", Port = tcp, Source = "transparent" },
+        ];
+        IPEndPoint[] own = [new(IPAddress.Loopback, http), new(IPAddress.Loopback, elsewhere), new(IPAddress.Loopback, tcp)];
+
+        var verdicts = ProbeJudge.Judge(targets, canary, events, own).ToDictionary(v => v.Route.Name);
+
+        Assert.True(verdicts["http-noproxy"].PortCollision, verdicts["http-noproxy"].Outcome + " " + verdicts["http-noproxy"].Detail);
+        Assert.True(verdicts["proxy-elsewhere"].PortCollision, verdicts["proxy-elsewhere"].Outcome + " " + verdicts["proxy-elsewhere"].Detail);
+        Assert.Equal(ProbeOutcome.Undecided, verdicts["proxy-elsewhere"].Outcome);
+        Assert.Equal(ProbeOutcome.Blocked, verdicts["tcp"].Outcome);
+        Assert.False(verdicts["tcp"].PortCollision);
+        Assert.Contains("source=transparent", verdicts["tcp"].Detail, StringComparison.Ordinal);
+
+        // Without the listeners (no collision known) the same denials decide both routes, as before.
+        var plain = ProbeJudge.Judge(targets, canary, events).ToDictionary(v => v.Route.Name);
+        Assert.Equal(ProbeOutcome.Blocked, plain["proxy-elsewhere"].Outcome);
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Egress.Policy;
 using Egress.Policy.Events;
 
 namespace Egress.Isolation.Probe;
@@ -21,7 +22,7 @@ public static class ProbeJudge
     /// kernel picked those ports there and these targets' ports here, so a target can share a port with one by
     /// chance: inside, a TCP connection to it then reaches that listener instead of being redirected, and proves
     /// nothing about the route (not so for the proxy route, whose target is dialled outside, nor UDP). Such a route,
-    /// when nothing reached its target and no denial decided it, is undecided with
+    /// when nothing reached its target and no denial by the transparent forwarder decided it, is undecided with
     /// <see cref="ProbeResult.PortCollision"/> set (the probe is run again with new targets).
     /// </param>
     public static IReadOnlyList<ProbeResult> Judge(ProbeTargets targets, IReadOnlyDictionary<string, (bool Answered, string Detail)> canary, IReadOnlyList<EgressEvent> events, IReadOnlyCollection<IPEndPoint>? ownListeners = null)
@@ -52,8 +53,12 @@ public static class ProbeJudge
             return new ProbeResult(route, ProbeOutcome.Escaped, $"{reached}; canary: {seen.Detail}");
         }
 
-        var denial = events.FirstOrDefault(e => e.Action == "DENY" && Matches(route, targets, e));
-        if (denial is null && route != ProbeRoute.Proxy && route != ProbeRoute.Udp && targets.PortOf(route) is { } port
+        // On a colliding port only the transparent forwarder's denial decides the route (the colliding listener was
+        // the transparent one, which decided the very destination): one by the proxy means the attempt landed on
+        // run's relay, and the interception the route exists to test was never exercised.
+        var denial = events.FirstOrDefault(e => e.Action == "DENY" && e.Source == EgressSources.Transparent && Matches(route, targets, e))
+            ?? events.FirstOrDefault(e => e.Action == "DENY" && Matches(route, targets, e));
+        if (denial?.Source != EgressSources.Transparent && route != ProbeRoute.Proxy && route != ProbeRoute.Udp && targets.PortOf(route) is { } port
             && ownListeners.Any(l => l.Port == port && l.AddressFamily == (route == ProbeRoute.Ipv6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork)))
         {
             return new ProbeResult(route, ProbeOutcome.Undecided, $"canary: {seen.Detail}; the target's port {port} is also the port of run's own listener inside the namespace (chance), so the attempt did not test this route")
