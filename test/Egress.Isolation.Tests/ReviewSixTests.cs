@@ -99,9 +99,10 @@ public sealed class ReviewSixTests : IDisposable
     }
 
     /// <summary>
-    /// When the colliding listener is run's relay, the canary's direct request lands on the policy proxy, which
-    /// denies the name (proxy-elsewhere) or the target (http-noproxy) it carries: a denial is recorded, but by the
-    /// proxy (source=proxy), not by the transparent interception the route exists to test. Taken as "blocked",
+    /// When the colliding listener is run's relay, the canary's direct request lands on the policy proxy. The
+    /// proxy-elsewhere canary sends an absolute-form request for a denied name, which the proxy denies by that name:
+    /// a denial is recorded, but by the proxy (source=proxy), not by the transparent interception the route exists
+    /// to test (http-noproxy here stands for any other route a proxy denial matched by port). Taken as "blocked",
     /// that attempt passes a route it never exercised (a hole in the transparent path would go unseen); it must be
     /// a collision like any other, and so run again. A denial by the transparent forwarder (the colliding listener
     /// was the transparent one: it decided the very destination) still decides the route.
