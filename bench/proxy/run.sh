@@ -8,6 +8,8 @@
 #
 #   bench/proxy/run.sh                 # full run (~4 minutes), table on stdout and in artifacts/proxy-bench/
 #   DURATION=2 IDLE="1000" bench/proxy/run.sh   # quicker
+#   ROUNDS=3 DURATION=3 bench/proxy/run.sh      # throughput rows three times, interleaved: cells are the median
+#                                               # round, ratios are taken within each round (median, min–max)
 #
 # Needs: dotnet, curl, python3, squid, tinyproxy (installed with apt-get when missing and running as root).
 set -euo pipefail
@@ -15,6 +17,9 @@ cd "$(dirname "$0")/../.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 DURATION=${DURATION:-5}
+# Loopback throughput on a shared 2-core machine moves by a factor of two between minutes (direct included), so a
+# ratio means something only within one round: each round runs every proxy and direct back to back.
+ROUNDS=${ROUNDS:-1}
 CONCURRENCY=${CONCURRENCY:-"1 16 64"}
 BULK_MB=${BULK_MB:-1024}
 # A tunnel costs a proxy two descriptors; with the usual 20,000 hard limit 9,500 is the most that fits.
@@ -127,7 +132,7 @@ for p in $PROXIES; do wait_port "${PORT[$p]}"; done
 
 target="127.0.0.1:$TARGET_PORT"
 proxy_arg() { if [ "$1" = direct ]; then echo direct; else echo "127.0.0.1:${PORT[$1]}"; fi; }
-record() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d.update(kind=sys.argv[2], proxy=sys.argv[3], clients=int(sys.argv[4]), cpu_ticks=int(sys.argv[5])); print(json.dumps(d))' "$1" "$2" "$3" "$4" "${5:-0}" >>"$results"; }
+record() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d.update(kind=sys.argv[2], proxy=sys.argv[3], clients=int(sys.argv[4]), cpu_ticks=int(sys.argv[5]), round=int(sys.argv[6])); print(json.dumps(d))' "$1" "$2" "$3" "$4" "${5:-0}" "${round:-1}" >>"$results"; }
 # CPU time (user + system, clock ticks) of a process and its children so far.
 cpu_ticks() {
   local total=0 p
@@ -144,34 +149,38 @@ for p in $PROXIES; do
   "${LOAD[@]}" connect --proxy "$(proxy_arg "$p")" --target "$target" -c 16 -d 2 >/dev/null
 done
 
-for kind in connect http; do
-  for c in $CONCURRENCY; do
-    for p in $PROXIES direct; do
-      echo "$kind c=$c $p" >&2
-      before=$(cpu_ticks "$p")
-      out=$("${LOAD[@]}" "$kind" --proxy "$(proxy_arg "$p")" --target "$target" -c "$c" -d "$DURATION")
-      record "$out" "$kind" "$p" "$c" $(( $(cpu_ticks "$p") - before ))
-      sleep 1
-    done
-  done
-done
-
-for p in $PROXIES direct; do
-  echo "bulk $p" >&2
-  before=$(cpu_ticks "$p")
-  out=$("${LOAD[@]}" bulk --proxy "$(proxy_arg "$p")" --target "127.0.0.1:$BULK_PORT" --mb "$BULK_MB")
-  record "$out" bulk "$p" 1 $(( $(cpu_ticks "$p") - before ))
-done
-
 # The same bulk stream through socat, a TCP relay (no CONNECT, no policy) on the same 2 cores: what one extra
 # hop costs when the relay is a small C program.
 socat -b 262144 "TCP-LISTEN:$SOCAT_PORT,bind=127.0.0.1,reuseaddr,fork" "TCP:127.0.0.1:$BULK_PORT" &
 PID[socat-relay]=$!; pids+=($!)
 wait_port "$SOCAT_PORT"
-echo "bulk socat-relay" >&2
-before=$(cpu_ticks socat-relay)
-out=$("${LOAD[@]}" bulk --proxy direct --target "127.0.0.1:$SOCAT_PORT" --mb "$BULK_MB")
-record "$out" bulk socat-relay 1 $(( $(cpu_ticks socat-relay) - before ))
+
+for round in $(seq 1 "$ROUNDS"); do
+  for kind in connect http; do
+    for c in $CONCURRENCY; do
+      for p in $PROXIES direct; do
+        echo "round $round/$ROUNDS $kind c=$c $p" >&2
+        before=$(cpu_ticks "$p")
+        out=$("${LOAD[@]}" "$kind" --proxy "$(proxy_arg "$p")" --target "$target" -c "$c" -d "$DURATION")
+        record "$out" "$kind" "$p" "$c" $(( $(cpu_ticks "$p") - before ))
+        sleep 1
+      done
+    done
+  done
+
+  for p in $PROXIES direct; do
+    echo "round $round/$ROUNDS bulk $p" >&2
+    before=$(cpu_ticks "$p")
+    out=$("${LOAD[@]}" bulk --proxy "$(proxy_arg "$p")" --target "127.0.0.1:$BULK_PORT" --mb "$BULK_MB")
+    record "$out" bulk "$p" 1 $(( $(cpu_ticks "$p") - before ))
+  done
+
+  echo "round $round/$ROUNDS bulk socat-relay" >&2
+  before=$(cpu_ticks socat-relay)
+  out=$("${LOAD[@]}" bulk --proxy direct --target "127.0.0.1:$SOCAT_PORT" --mb "$BULK_MB")
+  record "$out" bulk socat-relay 1 $(( $(cpu_ticks socat-relay) - before ))
+done
+round=1
 
 # RSS of a process and its descendants, in KiB ($2 = RssAnon for the anonymous part only: heap, stacks,
 # buffers — without the mapped program and libraries, which the kernel can drop and share).
@@ -216,8 +225,17 @@ rows = [json.loads(l) for l in open(sys.argv[1])]
 hz = os.sysconf("SC_CLK_TCK")
 proxies = [p for p in ["egress", "egress-tool", "squid", "tinyproxy", "direct"] if any(r["proxy"] == p for r in rows)]
 bulk_columns = proxies + (["socat-relay"] if any(r["proxy"] == "socat-relay" for r in rows) else [])
-by = {(r["kind"], r["proxy"], r["clients"]): r for r in rows}
-print(f"Load average at the end (1/5/15 min): {sys.argv[2]}; {sys.argv[3]} s per row; loopback, 2 cores shared by load generator, proxies and target.\n")
+rounds = max(r.get("round", 1) for r in rows)
+runs = {}
+for r in rows:
+    runs.setdefault((r["kind"], r["proxy"], r["clients"]), {})[r.get("round", 1)] = r
+def measure(r):
+    return r.get("rps", r.get("mb_per_s", r.get("rss_kib", 0)))
+# A cell is the median round of its row (by its own measure); with one round, that round.
+by = {k: sorted(v.values(), key=measure)[(len(v) - 1) // 2] for k, v in runs.items()}
+print(f"Load average at the end (1/5/15 min): {sys.argv[2]}; {sys.argv[3]} s per row"
+      + (f", {rounds} rounds interleaved (each cell is the median round, the lower middle one for an even count; each ratio is taken within a round: median, min–max)" if rounds > 1 else "")
+      + "; loopback, 2 cores shared by load generator, proxies and target.\n")
 def cpu(r):
     return f' · {r["cpu_ticks"] / hz * 1e6 / r["requests"]:.0f} µs' if r.get("cpu_ticks") and r.get("requests") else ""
 for kind, title in [("connect", "New CONNECT tunnel + one request"), ("http", "Keep-alive plain HTTP")]:
@@ -251,24 +269,39 @@ for kind, title in [("idle", "idle tunnels"), ("stalled", f"stalled tunnels ({sy
         print(f"| {n:,} | " + " | ".join(cells) + " |")
     print()
 # The ratio line: egress (AOT) against the targets of issue 13.
-def g(kind, p, c, key):
-    r = by.get((kind, p, c))
+def g(kind, p, c, key, rnd):
+    r = runs.get((kind, p, c), {}).get(rnd)
     return None if r is None else r[key]
+def spread(values, fmt="{:.2f}"):
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return None
+    mid = values[(len(values) - 1) // 2]
+    return fmt.format(mid) + "×" + (f" ({fmt.format(values[0])}–{fmt.format(values[-1])})" if len(values) > 1 else "")
 parts = []
 for c in sorted({r["clients"] for r in rows if r["kind"] == "connect"}):
-    e = g("connect", "egress", c, "rps")
-    best = max([v for v in (g("connect", "squid", c, "rps"), g("connect", "tinyproxy", c, "rps")) if v] or [0])
-    p99e, p99t = g("connect", "egress", c, "p99_ms"), g("connect", "tinyproxy", c, "p99_ms")
-    if e and best:
-        parts.append(f"connect c={c} {e / best:.2f}× best peer (p99 {p99e:.2f} vs tinyproxy {p99t:.2f} ms)")
+    ratios = []
+    for rnd in range(1, rounds + 1):
+        e = g("connect", "egress", c, "rps", rnd)
+        best = max([v for v in (g("connect", "squid", c, "rps", rnd), g("connect", "tinyproxy", c, "rps", rnd)) if v] or [0])
+        ratios.append(e / best if e and best else None)
+    p99e, p99t = (by.get(("connect", p, c), {}).get("p99_ms") for p in ("egress", "tinyproxy"))
+    if (text := spread(ratios)) and p99e is not None and p99t is not None:
+        parts.append(f"connect c={c} {text} best peer (p99 {p99e:.2f} vs tinyproxy {p99t:.2f} ms)")
 for c in sorted({r["clients"] for r in rows if r["kind"] == "http"}):
-    e, d = g("http", "egress", c, "rps"), g("http", "direct", c, "rps")
-    if e and d and c > 1:
-        parts.append(f"keep-alive c={c} {e / d:.2f}× direct")
-e, d = g("bulk", "egress", 1, "mb_per_s"), g("bulk", "direct", 1, "mb_per_s")
-if e and d:
-    s = g("bulk", "socat-relay", 1, "mb_per_s")
-    parts.append(f"bulk {e / d:.2f}× direct" + (f" (socat relay {s / d:.2f}×)" if s else ""))
+    ratios = []
+    for rnd in range(1, rounds + 1):
+        e, d = g("http", "egress", c, "rps", rnd), g("http", "direct", c, "rps", rnd)
+        ratios.append(e / d if e and d else None)
+    if c > 1 and (text := spread(ratios)):
+        parts.append(f"keep-alive c={c} {text} direct")
+bulk, relay = [], []
+for rnd in range(1, rounds + 1):
+    e, d, s = (g("bulk", p, 1, "mb_per_s", rnd) for p in ("egress", "direct", "socat-relay"))
+    bulk.append(e / d if e and d else None)
+    relay.append(s / d if s and d else None)
+if text := spread(bulk):
+    parts.append(f"bulk {text} direct" + (f" (socat relay {spread(relay)})" if spread(relay) else ""))
 r0 = by.get(("idle", "egress", 0))
 if r0:
     parts.append(f"RSS after load {r0['rss_kib'] / 1024:.1f} MiB" + (f" ({r0['anon_kib'] / 1024:.1f} MiB anonymous)" if r0.get("anon_kib") else ""))
