@@ -51,10 +51,12 @@ public sealed class EgressProxyServer : IAsyncDisposable
     /// <param name="policies">The policy holder; each request is decided under the policy current when it arrives.</param>
     /// <param name="options">Listen address and limits.</param>
     /// <param name="time">Clock for timeouts.</param>
+    /// <exception cref="ArgumentException">A limit in <paramref name="options"/> is out of range (named).</exception>
     public EgressProxyServer(Gateway.PolicyHolder policies, ProxyOptions? options = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(policies);
         _options = options ?? new ProxyOptions();
+        _options.Validate();
         _time = time ?? TimeProvider.System;
         _policies = policies;
         _connector = new UpstreamConnector(() => policies.Policy, _options, UpstreamConnector.Source, () => policies.Current.Generation);

@@ -47,6 +47,24 @@ public sealed record ProxyOptions
     /// <summary>Serve clients over TLS (the gateway's listener, optionally verifying client certificates), or plain TCP when null.</summary>
     public Gateway.GatewayTls? Tls { get; init; }
 
+    /// <summary>
+    /// Refuses limits no proxy can serve with, naming the property: a zero or negative size, count or timeout
+    /// would otherwise fail every connection later, one by one, with nothing said at start-up.
+    /// </summary>
+    /// <exception cref="ArgumentException">A limit is out of range.</exception>
+    internal void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Listen, nameof(Listen));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxRequestLineBytes, 1, nameof(MaxRequestLineBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxHeaderBytes, 1, nameof(MaxHeaderBytes));
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxHeaderCount, nameof(MaxHeaderCount));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxConnections, 1, nameof(MaxConnections));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HeaderTimeout, TimeSpan.Zero, nameof(HeaderTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(IdleTimeout, TimeSpan.Zero, nameof(IdleTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ConnectTimeout, TimeSpan.Zero, nameof(ConnectTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ShutdownGrace, TimeSpan.Zero, nameof(ShutdownGrace));
+    }
+
     /// <summary>Parses <c>host:port</c>, <c>[v6]:port</c> or a bare port (loopback) into an endpoint.</summary>
     public static bool TryParseListen(string? text, out IPEndPoint? endPoint)
     {

@@ -100,6 +100,7 @@ public sealed class UsageTests : IDisposable
     [InlineData("--idle-timeout", "0", "--idle-timeout 0 is out of range: must be more than 0 and at most 86400 seconds")]
     [InlineData("--connect-timeout", "86401", "--connect-timeout 86401 is out of range: must be more than 0 and at most 86400 seconds")]
     [InlineData("--connect-timeout", "NaN", "--connect-timeout NaN is out of range: must be more than 0 and at most 86400 seconds")]
+    [InlineData("--header-timeout", "0.00000001", "--header-timeout 1E-08 is out of range: must be more than 0 and at most 86400 seconds")] // less than one tick: a zero timeout
     public async Task ProxyFlag_OutOfRange_NamesThatFlagAndItsRange(string flag, string value, string message)
     {
         var proxy = await _cli.RunAsync(Allow, "proxy", "--listen", "127.0.0.1:0", flag, value);

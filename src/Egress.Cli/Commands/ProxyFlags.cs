@@ -83,8 +83,9 @@ internal sealed class ProxyFlags
 
     private static void CheckSeconds(Option<double> option, double seconds, List<string> problems)
     {
-        // NaN fails both comparisons, so it is out of range too.
-        if (!(seconds > 0 && seconds <= MaxSeconds))
+        // NaN fails both comparisons, so it is out of range too; so is a value too small to be one tick (100 ns),
+        // which would be a zero timeout.
+        if (!(seconds > 0 && seconds <= MaxSeconds) || TimeSpan.FromSeconds(seconds) <= TimeSpan.Zero)
         {
             problems.Add(OutOfRange(option.Name, seconds.ToString(CultureInfo.InvariantCulture), SecondsRange));
         }

@@ -50,6 +50,7 @@ public sealed class TransparentForwarder : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(policy);
         _options = options ?? new ProxyOptions();
+        _options.Validate();
         _time = time ?? TimeProvider.System;
         _connector = new UpstreamConnector(policy, _options, Source);
         _countIdle = CountIdle;
